@@ -1,0 +1,3 @@
+from v2m.cli.main import main
+
+main()

@@ -1,0 +1,92 @@
+"""Use cases that control the daemon itself: status, pause, config, shutdown."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Callable, Mapping
+
+from v2m.application.ports import ConfigStore, EventSink, Telemetry
+from v2m.domain import state as states
+from v2m.domain.errors import InvalidRequest
+from v2m.domain.state import DaemonState
+
+
+class DaemonControl:
+    def __init__(self, config_store: ConfigStore, events: EventSink, telemetry: Telemetry,
+                 *, version: str, request_shutdown: Callable[[], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = config_store
+        self._events = events
+        self._telemetry = telemetry
+        self._version = version
+        self._request_shutdown = request_shutdown
+        self._clock = clock
+        self._started = clock()
+        self._lock = threading.Lock()
+        self._state = DaemonState.IDLE
+        self.config = config_store.load()
+
+    @property
+    def state(self) -> DaemonState:
+        return self._state
+
+    def set_state(self, new: DaemonState) -> None:
+        with self._lock:
+            old, self._state = self._state, new
+        if old is not new:
+            self._events.publish({"type": "state_changed", "state": new.value, "previous": old.value})
+
+    def ping(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"message": "PONG"}
+
+    def status(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "state": self._state.value,
+            "pid": os.getpid(),
+            "uptime_s": round(self._clock() - self._started, 3),
+            "version": self._version,
+            "model": self.config["transcription"]["model"],
+            "telemetry": self._telemetry.sample(),
+        }
+
+    def pause(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            new = states.pause(self._state)
+        self.set_state(new)
+        return {"state": new.value}
+
+    def resume(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            new = states.resume(self._state)
+        self.set_state(new)
+        return {"state": new.value}
+
+    def shutdown(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        self._request_shutdown()
+        return {"message": "SHUTTING_DOWN"}
+
+    def get_config(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"config": self.config, "path": self._store.path}
+
+    def update_config(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        # Seed clients send the partial config as `data` itself; ours wrap it
+        # in "updates". Accept both.
+        partial = data.get("updates", data)
+        if not isinstance(partial, Mapping) or not partial:
+            raise InvalidRequest("UPDATE_CONFIG needs a table of settings, e.g. "
+                                 '{"log": {"level": "debug"}}')
+        self.config = self._store.update(partial)
+        self._events.publish({"type": "config_changed", "keys": sorted(_flat_keys(partial))})
+        return {"config": self.config, "path": self._store.path}
+
+
+def _flat_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            keys += _flat_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys

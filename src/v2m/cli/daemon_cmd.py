@@ -1,0 +1,11 @@
+import sys
+
+import click
+
+
+@click.command()
+def daemon() -> None:
+    """Run the daemon in the foreground (start it at login)."""
+    from v2m.daemon import run
+
+    sys.exit(run())

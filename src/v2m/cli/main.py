@@ -1,0 +1,61 @@
+"""The `v2m` command. Subcommands load lazily, so `v2m toggle` imports only
+the standard library, click and the socket client."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from v2m import __version__
+from v2m.domain.errors import V2mError
+
+# name -> (module, attribute, one-line help shown by `v2m --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "daemon": ("v2m.cli.daemon_cmd", "daemon", "Run the daemon in the foreground."),
+    "toggle": ("v2m.cli.control", "toggle", "Start recording, or stop and deliver the text."),
+    "start": ("v2m.cli.control", "start", "Start recording."),
+    "stop": ("v2m.cli.control", "stop", "Stop recording and deliver the text."),
+    "cancel": ("v2m.cli.control", "cancel", "Stop recording and discard it."),
+    "status": ("v2m.cli.control", "status", "Show the daemon's state."),
+    "ping": ("v2m.cli.control", "ping", "Check that the daemon answers."),
+    "pause": ("v2m.cli.control", "pause", "Pause the daemon: refuse recordings."),
+    "resume": ("v2m.cli.control", "resume", "Resume a paused daemon."),
+    "shutdown": ("v2m.cli.control", "shutdown", "Stop the daemon."),
+    "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table, so `v2m --help` imports nothing more.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The one place where errors become messages and exit codes.
+        try:
+            return super().invoke(ctx)
+        except V2mError as exc:
+            click.echo(f"v2m: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="v2m")
+def cli() -> None:
+    """v2m: local-first voice dictation for Linux desktops."""
+
+
+def main() -> None:
+    cli()

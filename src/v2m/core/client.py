@@ -1,0 +1,77 @@
+"""Blocking socket client for the daemon. Standard library only: it runs on
+every `v2m toggle`, which must start fast."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Iterator
+
+from v2m.core import paths, protocol
+from v2m.domain.errors import DaemonError, DaemonNotRunning, V2mError
+
+
+class DaemonClient:
+    def __init__(self, path: Path | None = None, timeout_s: float | None = 10.0) -> None:
+        self.path = path or paths.socket_path()
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout_s)
+        try:
+            self._sock.connect(str(self.path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            self._sock.close()
+            raise DaemonNotRunning(str(self.path)) from None
+        except OSError as exc:
+            self._sock.close()
+            raise V2mError(f"cannot connect to {self.path}: {exc.strerror}") from None
+        self._decoder = protocol.FrameDecoder(max_frame_bytes=64 * protocol.MAX_FRAME_BYTES)
+        self._frames: list[bytes] = []
+
+    def __enter__(self) -> "DaemonClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def request(self, cmd: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send one request and return the raw reply (success or error)."""
+        self._sock.sendall(protocol.encode_frame(protocol.request(cmd, data)))
+        return self.receive()
+
+    def call(self, cmd: str, data: dict[str, Any] | None = None) -> Any:
+        """Send one request; return its data, or raise DaemonError on an error reply."""
+        reply = self.request(cmd, data)
+        if reply.get("status") != "success":
+            raise DaemonError(str(reply.get("error") or "the daemon reported an error"))
+        return reply.get("data")
+
+    def receive(self) -> dict[str, Any]:
+        while not self._frames:
+            try:
+                chunk = self._sock.recv(65536)
+            except socket.timeout:
+                raise V2mError("the daemon did not answer in time",
+                               "see `v2m status` and the daemon log") from None
+            if not chunk:
+                raise V2mError("the daemon closed the connection", "see the daemon log")
+            self._frames.extend(self._decoder.feed(chunk))
+        return protocol.decode_payload(self._frames.pop(0))
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """SUBSCRIBE, then yield event data until the daemon closes the stream."""
+        self._sock.settimeout(None)
+        self.call("SUBSCRIBE")
+        while True:
+            try:
+                reply = self.receive()
+            except V2mError:
+                return
+            yield reply.get("data", {})
+
+
+def call(cmd: str, data: dict[str, Any] | None = None, *, timeout_s: float | None = 10.0) -> Any:
+    with DaemonClient(timeout_s=timeout_s) as client:
+        return client.call(cmd, data)

@@ -1,0 +1,43 @@
+"""Routes a decoded request to its handler and turns the outcome into a reply."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Mapping
+
+from v2m.core import protocol
+from v2m.domain.errors import V2mError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Mapping[str, Any]], Any]
+
+
+class Dispatcher:
+    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+        self._handlers = dict(handlers)
+
+    @property
+    def commands(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def __call__(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        cmd = message.get("cmd")
+        if not isinstance(cmd, str) or not cmd:
+            return protocol.error('request needs a "cmd" string, e.g. {"cmd": "PING", "data": {}}')
+        data = message.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            return protocol.error(f'"data" of {cmd} must be a JSON object')
+        handler = self._handlers.get(cmd)
+        if handler is None:
+            return protocol.error(f"unknown command {cmd!r}; known: {', '.join(self.commands)}")
+        try:
+            return protocol.success(handler(data))
+        except V2mError as exc:
+            log.info("%s failed: %s", cmd, exc)
+            return protocol.error(str(exc))
+        except Exception:  # the daemon must survive any handler bug
+            log.exception("internal error while handling %s", cmd)
+            return protocol.error(f"internal error while handling {cmd}; see the daemon log")
