@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -56,6 +57,34 @@ def build_handlers(control: DaemonControl) -> dict[str, Callable[[Mapping[str, A
     return handlers
 
 
+class DaemonApp:
+    """The wired daemon: start() serves the socket, stop() tears it down.
+
+    The caller holds the instance lock, so any socket file already at the
+    path is a dead daemon's leftover and is removed.
+    """
+
+    def __init__(self, store: TomlConfigStore) -> None:
+        self.stop_requested = threading.Event()
+        self.bus = EventBus()
+        self.control = DaemonControl(store, self.bus, ProcTelemetry(), version=__version__,
+                                     request_shutdown=self.stop_requested.set)
+        self.server = SocketServer(paths.socket_path(), Dispatcher(build_handlers(self.control)),
+                                   self.bus)
+        self.control.add_config_listener(
+            lambda config: logging.getLogger().setLevel(config["log"]["level"].upper()))
+
+    def start(self) -> None:
+        sock_path = self.server.path
+        if sock_path.exists() or sock_path.is_symlink():
+            log.info("removing stale socket %s", sock_path)
+            sock_path.unlink()
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
 def run() -> int:
     """Run the daemon in the foreground until SIGTERM, SIGINT or SHUTDOWN."""
     store = open_config_store()
@@ -73,31 +102,18 @@ def run() -> int:
         log.error("%s", exc)
         return 1
     try:
-        return _serve(store, lock)
+        app = DaemonApp(store)
+        app.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda num, _frame: app.stop_requested.set())
+        log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
+        app.stop_requested.wait()
+        log.info("shutting down")
+        app.stop()
+        log.info("stopped")
+        return 0
     finally:
         lock.release()
-
-
-def _serve(store: TomlConfigStore, lock: InstanceLock) -> int:
-    stop = threading.Event()
-    bus = EventBus()
-    control = DaemonControl(store, bus, ProcTelemetry(), version=__version__,
-                            request_shutdown=stop.set)
-    sock_path = paths.socket_path()
-    # We hold the lock, so any socket file here is a dead daemon's leftover.
-    if sock_path.exists() or sock_path.is_symlink():
-        log.info("removing stale socket %s", sock_path)
-        sock_path.unlink()
-    server = SocketServer(sock_path, Dispatcher(build_handlers(control)), bus)
-    server.start()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda num, _frame: (log.info("got signal %d", num), stop.set()))
-    log.info("v2m %s daemon ready (pid lock %s)", __version__, lock.path)
-    stop.wait()
-    log.info("shutting down")
-    server.stop()
-    log.info("stopped")
-    return 0
 
 
 if __name__ == "__main__":

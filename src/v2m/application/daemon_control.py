@@ -27,6 +27,11 @@ class DaemonControl:
         self._lock = threading.Lock()
         self._state = DaemonState.IDLE
         self.config = config_store.load()
+        self._config_listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_config_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call `listener(new_config)` after each successful UPDATE_CONFIG."""
+        self._config_listeners.append(listener)
 
     @property
     def state(self) -> DaemonState:
@@ -78,6 +83,8 @@ class DaemonControl:
             raise InvalidRequest("UPDATE_CONFIG needs a table of settings, e.g. "
                                  '{"log": {"level": "debug"}}')
         self.config = self._store.update(partial)
+        for listener in self._config_listeners:
+            listener(self.config)
         self._events.publish({"type": "config_changed", "keys": sorted(_flat_keys(partial))})
         return {"config": self.config, "path": self._store.path}
 

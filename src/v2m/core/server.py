@@ -42,6 +42,7 @@ class SocketServer:
         self._conns_lock = threading.Lock()
         self._threads: set[threading.Thread] = set()
         self._accept_thread: threading.Thread | None = None
+        self._stopped = False
 
     def start(self) -> None:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -58,6 +59,9 @@ class SocketServer:
         log.info("listening on %s", self.path)
 
     def stop(self, timeout_s: float = 2.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         os.write(self._wake_w, b"x")
         if self._accept_thread:
             self._accept_thread.join(timeout_s)
