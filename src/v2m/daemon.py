@@ -1,4 +1,9 @@
-"""Composition root: the one place that wires adapters into services."""
+"""Composition root: the one place that wires adapters into services.
+
+Heavy adapters (faster-whisper, PyAudio, numpy) are imported inside the
+functions that build them, so `v2m config set` and `v2m history`, which
+reach this module for the config store and the history, stay fast.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,23 @@ import os
 import signal
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
 from v2m import __version__
 from v2m.application.daemon_control import DaemonControl
+from v2m.application.dictation import DictationService
+from v2m.application.dictation_session import DictationOptions
+from v2m.application.recovery import recover_spool
 from v2m.core import logging_setup, paths
 from v2m.core.dispatcher import Dispatcher
 from v2m.core.events import EventBus
 from v2m.core.instance_lock import InstanceLock
 from v2m.core.server import SocketServer
 from v2m.domain.errors import NotAvailable, V2mError
+from v2m.domain.segmenter import SegmenterOptions
+from v2m.infrastructure.file_spool import FileAudioSpool
+from v2m.infrastructure.jsonl_history import JsonlHistoryStore
 from v2m.infrastructure.proc_telemetry import ProcTelemetry
 from v2m.infrastructure.toml_config_store import TomlConfigStore
 
@@ -24,8 +36,6 @@ log = logging.getLogger("v2m.daemon")
 
 # Seed commands whose use cases have not landed yet answer with this error.
 PENDING_COMMANDS = {
-    "START_RECORDING": "dictation", "STOP_RECORDING": "dictation",
-    "TOGGLE_RECORDING": "dictation", "CANCEL_RECORDING": "dictation",
     "TRANSCRIBE_FILE": "file transcription",
     "PROCESS_TEXT": "LLM refinement", "TRANSLATE_TEXT": "translation",
 }
@@ -35,13 +45,24 @@ def open_config_store() -> TomlConfigStore:
     return TomlConfigStore(paths.config_file())
 
 
+def open_history() -> JsonlHistoryStore:
+    return JsonlHistoryStore(paths.state_dir() / "history.jsonl")
+
+
+def list_input_devices() -> list[dict[str, Any]]:
+    from v2m.infrastructure.pyaudio_source import list_input_devices as list_devices
+
+    return list_devices()
+
+
 def _not_available(cmd: str, feature: str) -> Callable[[Mapping[str, Any]], Any]:
     def handler(_data: Mapping[str, Any]) -> Any:
         raise NotAvailable(f"{cmd}: {feature} is not available in v2m {__version__} yet")
     return handler
 
 
-def build_handlers(control: DaemonControl) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+def build_handlers(control: DaemonControl,
+                   dictation: DictationService) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
     handlers: dict[str, Callable[[Mapping[str, Any]], Any]] = {
         cmd: _not_available(cmd, feature) for cmd, feature in PENDING_COMMANDS.items()
     }
@@ -53,8 +74,41 @@ def build_handlers(control: DaemonControl) -> dict[str, Callable[[Mapping[str, A
         "RESUME_DAEMON": control.resume,
         "GET_CONFIG": control.get_config,
         "UPDATE_CONFIG": control.update_config,
+        "START_RECORDING": dictation.start,
+        "STOP_RECORDING": dictation.stop,
+        "TOGGLE_RECORDING": dictation.toggle,
+        "CANCEL_RECORDING": dictation.cancel,
     })
     return handlers
+
+
+def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
+    audio = config["audio"]
+    return DictationOptions(
+        segmenter=SegmenterOptions(min_silence_ms=audio["min_silence_ms"],
+                                   preroll_ms=audio["preroll_ms"],
+                                   max_utterance_ms=audio["max_utterance_s"] * 1000),
+        streaming=config["transcription"]["streaming"],
+    )
+
+
+def build_transcriber(config: Mapping[str, Any]):
+    from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+    from v2m.infrastructure.model_locator import resolve
+
+    t = config["transcription"]
+    path = resolve(t["model"], paths.models_dir())  # ModelError stops the daemon
+    options = WhisperOptions(device=t["device"], compute_type=t["compute_type"], language=t["language"],
+                             task=t["task"], beam_size=t["beam_size"], cpu_threads=t["cpu_threads"])
+    return FasterWhisperTranscriber(t["model"], path, options)
+
+
+def build_sinks(config: Mapping[str, Any]) -> list:
+    from v2m.infrastructure.clipboard import ClipboardSink
+    from v2m.infrastructure.keyboard import PasteSink, TypeSink
+
+    kinds = {"clipboard": ClipboardSink, "type": TypeSink, "paste": PasteSink}
+    return [kinds[name]() for name in config["output"]["sinks"]]
 
 
 class DaemonApp:
@@ -65,24 +119,60 @@ class DaemonApp:
     """
 
     def __init__(self, store: TomlConfigStore) -> None:
+        from v2m.infrastructure.notify_send import NotifySendNotifier
+        from v2m.infrastructure.pyaudio_source import PyAudioSource
+        from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector
+
         self.stop_requested = threading.Event()
         self.bus = EventBus()
         self.control = DaemonControl(store, self.bus, ProcTelemetry(), version=__version__,
                                      request_shutdown=self.stop_requested.set)
-        self.server = SocketServer(paths.socket_path(), Dispatcher(build_handlers(self.control)),
-                                   self.bus)
+        config = lambda: self.control.config  # noqa: E731 - settings are read per dictation
+        self.transcriber = build_transcriber(self.control.config)
+        # One ASR thread for the daemon's life: the model stays warm in it.
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-asr")
+        self.history = open_history()
+        self.spool = FileAudioSpool(paths.state_dir() / "spool")
+        self.dictation = DictationService(
+            self.control,
+            source=lambda: PyAudioSource(config()["audio"]["device"]),
+            vad=lambda: WebRtcVoiceDetector(config()["audio"]["vad_aggressiveness"]),
+            transcriber=self.transcriber, worker=self.worker,
+            sinks=lambda: build_sinks(config()),
+            notifier=NotifySendNotifier(self.control.config["output"]["notify"]),
+            history=self.history, spool=self.spool, events=self.bus,
+            options=lambda: dictation_options(config()))
+        self.control.add_status_provider(self._engine_status)
         self.control.add_config_listener(
-            lambda config: logging.getLogger().setLevel(config["log"]["level"].upper()))
+            lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
+        self.server = SocketServer(paths.socket_path(),
+                                   Dispatcher(build_handlers(self.control, self.dictation)), self.bus)
+
+    def _engine_status(self) -> dict[str, Any]:
+        return {**self.dictation.status(), "model_loaded": self.transcriber.loaded,
+                "compute": self.transcriber.device}
 
     def start(self) -> None:
+        self.model_ready = self.worker.submit(self.transcriber.load)
         sock_path = self.server.path
         if sock_path.exists() or sock_path.is_symlink():
             log.info("removing stale socket %s", sock_path)
             sock_path.unlink()
         self.server.start()
+        threading.Thread(target=self._recover, name="v2m-recover", daemon=True).start()
+
+    def _recover(self) -> None:
+        try:
+            count = recover_spool(self.spool, self.history, self.dictation.new_session,
+                                  self.transcriber.model_name)
+            if count:
+                log.info("recovered %d unfinished dictation(s) into the history", count)
+        except Exception:
+            log.exception("spool recovery failed")
 
     def stop(self) -> None:
         self.server.stop()
+        self.worker.shutdown(wait=False, cancel_futures=True)
 
 
 def run() -> int:
@@ -102,18 +192,26 @@ def run() -> int:
         log.error("%s", exc)
         return 1
     try:
-        app = DaemonApp(store)
-        app.start()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda num, _frame: app.stop_requested.set())
-        log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
-        app.stop_requested.wait()
-        log.info("shutting down")
-        app.stop()
-        log.info("stopped")
-        return 0
+        return _serve(store)
     finally:
         lock.release()
+
+
+def _serve(store: TomlConfigStore) -> int:
+    try:
+        app = DaemonApp(store)
+    except V2mError as exc:
+        log.error("%s", exc)
+        return 1
+    app.start()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda num, _frame: app.stop_requested.set())
+    log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
+    app.stop_requested.wait()
+    log.info("shutting down")
+    app.stop()
+    log.info("stopped")
+    return 0
 
 
 if __name__ == "__main__":

@@ -28,10 +28,15 @@ class DaemonControl:
         self._state = DaemonState.IDLE
         self.config = config_store.load()
         self._config_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._status_providers: list[Callable[[], dict[str, Any]]] = []
 
     def add_config_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call `listener(new_config)` after each successful UPDATE_CONFIG."""
         self._config_listeners.append(listener)
+
+    def add_status_provider(self, provider: Callable[[], dict[str, Any]]) -> None:
+        """Merge `provider()` into each GET_STATUS reply."""
+        self._status_providers.append(provider)
 
     @property
     def state(self) -> DaemonState:
@@ -47,7 +52,7 @@ class DaemonControl:
         return {"message": "PONG"}
 
     def status(self, _data: Mapping[str, Any]) -> dict[str, Any]:
-        return {
+        status = {
             "state": self._state.value,
             "pid": os.getpid(),
             "uptime_s": round(self._clock() - self._started, 3),
@@ -55,6 +60,9 @@ class DaemonControl:
             "model": self.config["transcription"]["model"],
             "telemetry": self._telemetry.sample(),
         }
+        for provider in self._status_providers:
+            status.update(provider())
+        return status
 
     def pause(self, _data: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:

@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pause": ("v2m.cli.control", "pause", "Pause the daemon: refuse recordings."),
     "resume": ("v2m.cli.control", "resume", "Resume a paused daemon."),
     "shutdown": ("v2m.cli.control", "shutdown", "Stop the daemon."),
+    "history": ("v2m.cli.local_cmds", "history", "List recent dictations."),
+    "devices": ("v2m.cli.local_cmds", "devices", "List microphones."),
     "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
 }
 

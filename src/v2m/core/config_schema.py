@@ -38,6 +38,20 @@ class Constraint:
 
 CONSTRAINTS: dict[str, Constraint] = {
     "log.level": Constraint(choices=("debug", "info", "warning", "error")),
+    "transcription.device": Constraint(choices=("auto", "cpu", "cuda")),
+    "transcription.compute_type": Constraint(
+        choices=("auto", "int8", "int8_float16", "int8_float32", "float16", "float32")),
+    "transcription.task": Constraint(choices=("transcribe", "translate")),
+    "transcription.beam_size": Constraint(min_value=1, max_value=10),
+    "transcription.cpu_threads": Constraint(min_value=0, max_value=256),
+    "audio.vad_aggressiveness": Constraint(min_value=0, max_value=3),
+    "audio.min_silence_ms": Constraint(min_value=90, max_value=10_000),
+    "audio.preroll_ms": Constraint(min_value=0, max_value=2_000),
+    "audio.max_utterance_s": Constraint(min_value=2, max_value=29),
+}
+# Keys whose list items must come from a fixed set.
+LIST_CHOICES: dict[str, tuple[str, ...]] = {
+    "output.sinks": ("clipboard", "type", "paste"),
 }
 
 
@@ -96,6 +110,8 @@ def validate_partial(partial: Mapping[str, Any], source: str,
             raise ConfigError(f"{source}: {key} = {value!r}: expected {_type_name(known[key])}")
         constraint = CONSTRAINTS.get(key)
         expected = constraint.check(value) if constraint else None
+        if key in LIST_CHOICES and any(item not in LIST_CHOICES[key] for item in value):
+            expected = "a list of " + ", ".join(repr(c) for c in LIST_CHOICES[key])
         if expected:
             raise ConfigError(f"{source}: {key} = {value!r}: expected {expected}")
     return flat

@@ -61,3 +61,20 @@ class InvalidState(V2mError):
 
 class NotAvailable(V2mError):
     """The command exists in the protocol but this build does not serve it yet."""
+
+
+class NoSpeech(V2mError):
+    def __init__(self) -> None:
+        super().__init__("no speech detected", "speak after `v2m toggle`, or check `v2m devices`")
+
+
+class AudioDeviceError(V2mError):
+    """The microphone is missing, busy or failed."""
+
+
+class ModelError(V2mError):
+    """The Whisper model cannot be found or loaded."""
+
+
+class OutputError(V2mError):
+    """A text output (clipboard, typing, notification) failed."""

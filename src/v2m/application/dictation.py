@@ -1,0 +1,149 @@
+"""The dictation use case: start, stop, toggle and cancel a recording."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Executor
+from typing import Any, Callable, Mapping, Sequence
+
+from v2m.application.daemon_control import DaemonControl
+from v2m.application.dictation_session import DictationOptions, DictationSession
+from v2m.application.outputs import deliver_all, failed
+from v2m.application.ports import (AudioSource, AudioSpool, EventSink, HistoryStore, Notifier,
+                                   TextSink, Transcriber, VoiceDetector)
+from v2m.domain.errors import InvalidState, NoSpeech, V2mError
+from v2m.domain.state import DaemonState
+
+log = logging.getLogger(__name__)
+
+
+class DictationService:
+    def __init__(self, control: DaemonControl, *, source: Callable[[], AudioSource],
+                 vad: Callable[[], VoiceDetector], transcriber: Transcriber, worker: Executor,
+                 sinks: Callable[[], Sequence[TextSink]], notifier: Notifier,
+                 history: HistoryStore, spool: AudioSpool, events: EventSink,
+                 options: Callable[[], DictationOptions]) -> None:
+        self._control = control
+        self._new_source, self._new_vad, self._new_sinks = source, vad, sinks
+        self._transcriber, self._worker = transcriber, worker
+        self._notifier, self._history, self._spool = notifier, history, spool
+        self._events, self._options = events, options
+        self._lock = threading.Lock()
+        self._session: DictationSession | None = None
+        self._source: AudioSource | None = None
+        self._started_at = 0.0
+
+    # -- commands -------------------------------------------------------------
+
+    def toggle(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        if self._control.state is DaemonState.RECORDING:
+            return self.stop(data)
+        return self.start(data)
+
+    def start(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            state = self._control.state
+            if state is DaemonState.PAUSED:
+                raise InvalidState("the daemon is paused", "run `v2m resume` first")
+            if state is not DaemonState.IDLE:
+                raise InvalidState(f"already {state.value}", "wait, or run `v2m cancel`")
+            session = self.new_session()
+            source = self._new_source()
+            self._spool.begin()
+            try:
+                source.start(lambda frame: self._on_frame(session, frame), self._on_source_error)
+            except V2mError as exc:
+                self._spool.discard()
+                self._notify("v2m: microphone error", str(exc))
+                raise
+            self._session, self._source, self._started_at = session, source, time.time()
+            self._control.set_state(DaemonState.RECORDING)
+        self._notify("v2m", f"Recording from {source.device_name}…")
+        return {"state": DaemonState.RECORDING.value}
+
+    def stop(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if self._control.state is not DaemonState.RECORDING:
+                raise InvalidState(f"not recording (the daemon is {self._control.state.value})",
+                                   "start with `v2m toggle`")
+            session, source = self._take()
+            self._control.set_state(DaemonState.TRANSCRIBING)
+        try:
+            source.stop()  # drains what the device still buffers
+            return self._finish(session)
+        finally:
+            self._control.set_state(DaemonState.IDLE)
+
+    def cancel(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if self._control.state is not DaemonState.RECORDING:
+                raise InvalidState("not recording")
+            session, source = self._take()
+            session.abandon()
+            self._control.set_state(DaemonState.IDLE)
+        source.stop()
+        self._spool.discard()
+        self._notify("v2m", "Dictation cancelled")
+        return {"state": DaemonState.IDLE.value, "cancelled": True}
+
+    def status(self) -> dict[str, Any]:
+        session = self._session
+        return {"recording_s": round(session.duration_s, 2) if session else 0.0,
+                "model": self._transcriber.model_name}
+
+    def new_session(self) -> DictationSession:
+        return DictationSession(self._new_vad(), self._transcriber, self._worker, self._events,
+                                self._options())
+
+    # -- internals --------------------------------------------------------------
+
+    def _take(self) -> tuple[DictationSession, AudioSource]:
+        assert self._session is not None and self._source is not None
+        session, source = self._session, self._source
+        self._session = self._source = None
+        return session, source
+
+    def _on_frame(self, session: DictationSession, frame: bytes) -> None:
+        self._spool.write(frame)
+        session.feed(frame)
+
+    def _on_source_error(self, exc: Exception) -> None:
+        """The microphone died mid-recording: end the dictation with what we have."""
+        log.error("microphone failed while recording: %s", exc)
+        self._notify("v2m: microphone failed", str(exc))
+
+        def finish() -> None:
+            try:
+                self.stop({})
+            except V2mError as err:
+                log.info("dictation ended by the microphone failure: %s", err)
+        threading.Thread(target=finish, name="v2m-mic-failed", daemon=True).start()
+
+    def _finish(self, session: DictationSession) -> dict[str, Any]:
+        try:
+            text = session.finish()
+        except V2mError as exc:
+            # The audio stays in the spool; the next start recovers it.
+            self._notify("v2m: transcription failed", str(exc))
+            raise
+        duration = round(session.duration_s, 2)
+        if not text:
+            self._spool.discard()
+            self._notify("v2m", "No speech detected")
+            raise NoSpeech()
+        self._history.append({"time": self._started_at, "duration_s": duration,
+                              "model": self._transcriber.model_name, "text": text})
+        self._spool.discard()  # the words are safe in the history now
+        outputs = deliver_all(text, self._new_sinks())
+        bad = failed(outputs)
+        self._notify("v2m" + (f" ({', '.join(bad)} failed)" if bad else ""), text)
+        return {"state": DaemonState.IDLE.value, "transcription": text,
+                "duration_s": duration, "outputs": outputs}
+
+    def _notify(self, title: str, body: str) -> None:
+        try:
+            self._notifier.notify(title, body)
+        except Exception as exc:  # a notification is never worth failing for
+            log.info("notification failed: %s", exc)

@@ -1,0 +1,195 @@
+"""AudioSource over PyAudio (PortAudio): 16 kHz mono s16le in 30 ms frames.
+
+The device is open only while recording. Capture reaches us late (PortAudio,
+ALSA's pulse plugin and PulseAudio/PipeWire each buffer), so stop() does not
+just close the stream: it keeps reading until the samples captured up to the
+moment of the stop have arrived, or the last words would be lost.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import time
+from typing import Any, Callable
+
+from v2m.domain.audio_math import FRAME_BYTES, SAMPLE_RATE_HZ
+from v2m.domain.errors import AudioDeviceError
+
+log = logging.getLogger(__name__)
+
+# The longest we wait at stop for in-flight audio.
+MAX_DRAIN_S = 2.5
+# Samples the device may never deliver (its start-up), in frames of 30 ms.
+DRAIN_SLACK_FRAMES = 2
+
+_alsa_handler = None
+
+
+def _quiet_alsa() -> None:
+    """PortAudio's device scan makes ALSA print dozens of harmless errors to
+    stderr on machines without a sound card; route them nowhere."""
+    global _alsa_handler
+    if _alsa_handler is not None:
+        return
+    try:
+        asound = ctypes.cdll.LoadLibrary("libasound.so.2")
+    except OSError:
+        return
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                    ctypes.c_int, ctypes.c_char_p)
+    _alsa_handler = handler_type(lambda *args: None)
+    asound.snd_lib_error_set_handler(_alsa_handler)
+
+
+def _open_portaudio():
+    """PortAudio's device scan also probes JACK, which prints to fd 2 when no
+    JACK server runs; hide fd 2 for the scan (the log file is unaffected)."""
+    _quiet_alsa()
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    import pyaudio
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        return pyaudio, pyaudio.PyAudio()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def list_input_devices() -> list[dict[str, Any]]:
+    pyaudio, pa = _open_portaudio()
+    try:
+        try:
+            default = pa.get_default_input_device_info()["index"]
+        except OSError:
+            default = None
+        return [{"index": info["index"], "name": info["name"], "channels": info["maxInputChannels"],
+                 "sample_rate_hz": int(info["defaultSampleRate"]), "default": info["index"] == default}
+                for info in map(pa.get_device_info_by_index, range(pa.get_device_count()))
+                if info["maxInputChannels"] > 0]
+    finally:
+        pa.terminate()
+
+
+def find_device(pa: Any, wanted: str) -> dict[str, Any]:
+    """"" is the default input; digits are an index; anything else a name substring."""
+    inputs = [info for info in map(pa.get_device_info_by_index, range(pa.get_device_count()))
+              if info["maxInputChannels"] > 0]
+    if not wanted:
+        try:
+            return pa.get_default_input_device_info()
+        except OSError:
+            raise AudioDeviceError("no default microphone", "connect one, or set audio.device "
+                                   "(see `v2m devices`)") from None
+    for info in inputs:
+        if wanted.isdigit() and info["index"] == int(wanted) or \
+                not wanted.isdigit() and wanted.lower() in info["name"].lower():
+            return info
+    names = ", ".join(f"{i['index']}: {i['name']}" for i in inputs) or "none"
+    raise AudioDeviceError(f"no input device matches audio.device = {wanted!r} (inputs: {names})",
+                           "fix audio.device; `v2m devices` lists them")
+
+
+class PyAudioSource:
+    def __init__(self, device: str = "") -> None:
+        self._wanted = device
+        self.device_name = device or "default microphone"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, on_frame: Callable[[bytes], None], on_error: Callable[[Exception], None]) -> None:
+        pyaudio, pa = _open_portaudio()
+        try:
+            info = find_device(pa, self._wanted)
+            self.device_name = info["name"]
+            rate = self._pick_rate(pa, pyaudio, info)
+            chunk = rate * 30 // 1000
+            stream = pa.open(format=pyaudio.paInt16, channels=1, rate=rate, input=True,
+                             input_device_index=info["index"], frames_per_buffer=chunk)
+        except AudioDeviceError:
+            pa.terminate()
+            raise
+        except Exception as exc:
+            pa.terminate()
+            raise AudioDeviceError(f"cannot open microphone {self.device_name!r}: {exc}",
+                                   "check `v2m devices` and audio.device") from None
+        started = time.monotonic()
+        self._thread = threading.Thread(
+            target=self._capture, args=(pa, stream, rate, chunk, started, on_frame, on_error),
+            name="v2m-capture", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop_at = time.monotonic()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(MAX_DRAIN_S + 2.0)
+
+    @staticmethod
+    def _pick_rate(pa: Any, pyaudio: Any, info: dict[str, Any]) -> int:
+        try:
+            if pa.is_format_supported(SAMPLE_RATE_HZ, input_device=info["index"], input_channels=1,
+                                      input_format=pyaudio.paInt16):
+                return SAMPLE_RATE_HZ
+        except ValueError:
+            pass
+        return int(info["defaultSampleRate"])  # resampled to 16 kHz as we read
+
+    def _capture(self, pa: Any, stream: Any, rate: int, chunk: int, started: float,
+                 on_frame: Callable[[bytes], None], on_error: Callable[[Exception], None]) -> None:
+        framer = _Framer(rate, on_frame)
+        received = 0
+        try:
+            while True:
+                if self._stop.is_set():
+                    # Everything captured up to the stop, minus the device's start-up.
+                    due = (self._stop_at - started) * rate - DRAIN_SLACK_FRAMES * chunk
+                    if received >= due or time.monotonic() - self._stop_at > MAX_DRAIN_S:
+                        break
+                data = stream.read(chunk, exception_on_overflow=False)
+                received += len(data) // 2
+                framer.push(data)
+        except Exception as exc:  # the device went away mid-recording
+            log.error("capture from %s failed: %s", self.device_name, exc)
+            if not self._stop.is_set():
+                on_error(AudioDeviceError(f"microphone {self.device_name!r} failed: {exc}"))
+        finally:
+            framer.flush()
+            try:
+                stream.stop_stream()
+                stream.close()
+            except Exception:
+                pass
+            pa.terminate()
+
+
+class _Framer:
+    """Cuts device reads into 960-byte 16 kHz frames, resampling if needed."""
+
+    def __init__(self, rate: int, on_frame: Callable[[bytes], None]) -> None:
+        self._rate = rate
+        self._on_frame = on_frame
+        self._buffer = bytearray()
+
+    def push(self, data: bytes) -> None:
+        if self._rate != SAMPLE_RATE_HZ:
+            from v2m.infrastructure.resample import to_16k
+
+            data = to_16k(data, self._rate)
+        self._buffer += data
+        while len(self._buffer) >= FRAME_BYTES:
+            self._on_frame(bytes(self._buffer[:FRAME_BYTES]))
+            del self._buffer[:FRAME_BYTES]
+
+    def flush(self) -> None:
+        if self._buffer:  # pad the last partial frame with silence
+            self._on_frame(bytes(self._buffer) + bytes(FRAME_BYTES - len(self._buffer)))
+            self._buffer.clear()
+
+
