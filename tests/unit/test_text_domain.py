@@ -1,0 +1,46 @@
+import pytest
+
+from v2m.domain import transcript
+from v2m.domain.audio_math import FRAME_BYTES, rms
+from v2m.domain.hallucination import SegmentScore, keep_segment
+
+
+def seg(text, nsp=0.1, lp=-0.3, cr=1.2):
+    return SegmentScore(text, nsp, lp, cr)
+
+
+@pytest.mark.parametrize("text", [" Thank you.", " you", "Thanks for watching!", " ."])
+def test_known_phrases_dropped_over_weak_audio(text):
+    assert not keep_segment(seg(text), speech_ratio=0.1, rms=0.2)
+    assert not keep_segment(seg(text), speech_ratio=0.9, rms=0.001)
+
+
+def test_known_phrase_kept_over_clear_confident_speech():
+    assert keep_segment(seg(" Thank you."), speech_ratio=0.9, rms=0.1)
+
+
+def test_known_phrase_over_loud_noise_dropped_by_no_speech_prob():
+    assert not keep_segment(seg(" You", nsp=0.95, lp=-0.9), speech_ratio=1.0, rms=0.3)
+
+
+def test_whisper_silence_rule_and_repetition():
+    assert not keep_segment(seg("Real words here", nsp=0.8, lp=-1.2), 0.9, 0.1)
+    assert keep_segment(seg("Real words here", nsp=0.8, lp=-0.5), 0.9, 0.1)
+    assert not keep_segment(seg("the " * 40, cr=3.1), 0.9, 0.1)
+
+
+def test_ordinary_text_kept_even_over_weak_audio():
+    assert keep_segment(seg("Send the report by Friday."), speech_ratio=0.2, rms=0.005)
+
+
+def test_join_and_prompt_tail():
+    assert transcript.join([" Hello there.", "", "  How are you? "]) == "Hello there. How are you?"
+    text = "word " * 100
+    tail = transcript.prompt_tail(text, 23)
+    assert len(tail) <= 23 and tail.startswith("word") and text.strip().endswith(tail)
+
+
+def test_rms_of_silence_and_full_scale():
+    assert rms(bytes(FRAME_BYTES)) == 0.0
+    full = (32767).to_bytes(2, "little", signed=True) * 480
+    assert rms(full) == pytest.approx(1.0, abs=1e-4)
