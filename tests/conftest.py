@@ -23,3 +23,36 @@ def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
         if name.startswith("V2M_") and "__" in name:
             monkeypatch.delenv(name)
     return dirs
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory) -> Path:
+    """Synthesized speech, made once per test session."""
+    from tests.support import speech
+
+    d = tmp_path_factory.mktemp("speech")
+    for i, sentence in enumerate(speech.SENTENCES):
+        speech.say(sentence, d / f"s{i}.wav")
+    speech.dictation(speech.SENTENCES, d / "dictation.wav")
+    speech.write_pcm(d / "silence.wav", speech.silence(3.0))
+    speech.white_noise(3.0, 0.1, d / "noise.wav")
+    return d
+
+
+@pytest.fixture(scope="session")
+def pulse():
+    """A private PulseAudio server: the null sink's monitor is the microphone."""
+    from tests.support.pulse import PulseServer
+
+    server = PulseServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    from tests.support.xvfb import Xvfb
+
+    server = Xvfb().start()
+    yield server
+    server.stop()
