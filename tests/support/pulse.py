@@ -39,7 +39,7 @@ class PulseServer:
         subprocess.run(
             ["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--disallow-exit",
              "--load=module-native-protocol-unix", f"--load=module-null-sink sink_name={SINK}",
-             "--load=module-always-sink", f"--log-target=file:{self.dir / 'pulse.log'}"],
+             "--load=module-always-sink", "--log-level=info", f"--log-target=file:{self.dir / 'pulse.log'}"],
             env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout_s)
         client_env = self.client_env()
         deadline = time.monotonic() + timeout_s
