@@ -4,7 +4,8 @@ whatever `paplay --device=v2mtest` plays, the "microphone" hears, in real time.
 An idle null sink renders in 2-second blocks, so its monitor would deliver
 audio 2 s late, unlike any real microphone. A silent low-latency playback
 stream kept connected makes the sink render in 20 ms blocks; measured here,
-capture then lags 0-60 ms instead of 2 s.
+capture then lags 0-60 ms instead of 2 s. The sink runs at 16 kHz mono, as
+the daemon captures, so no resampling blurs the test speech.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class PulseServer:
         env.pop("PULSE_SERVER", None)
         subprocess.run(
             ["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--disallow-exit",
-             "--load=module-native-protocol-unix", f"--load=module-null-sink sink_name={SINK}",
+             "--load=module-native-protocol-unix", f"--load=module-null-sink sink_name={SINK} rate=16000 channels=1",
              "--load=module-always-sink", "--log-level=info", f"--log-target=file:{self.dir / 'pulse.log'}"],
             env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout_s)
         client_env = self.client_env()
