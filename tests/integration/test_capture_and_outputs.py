@@ -104,3 +104,27 @@ def test_clipboard_deliver_does_not_hang(x_display):
     done = threading.Event()
     threading.Thread(target=lambda: (ClipboardSink().deliver("quick"), done.set()), daemon=True).start()
     assert done.wait(10)
+
+
+def test_paste_restores_the_previous_clipboard(x_display):
+    from v2m.infrastructure.keyboard import PasteSink, TypeSink, usable_tools
+
+    assert "xdotool" in usable_tools()
+    ClipboardSink().deliver("what the user had copied")
+    PasteSink(settle_s=0.05).deliver("dictated text")  # ctrl+v goes to the (empty) focused root
+    assert ClipboardSink().read() == "what the user had copied"
+    TypeSink().deliver("typed")  # xdotool accepts it; nothing on the root window records it
+
+
+def test_resampling_keeps_the_pitch():
+    import numpy as np
+
+    from v2m.infrastructure.resample import to_16k
+
+    t = np.arange(48_000) / 48_000
+    tone = (np.sin(2 * np.pi * 440 * t) * 10_000).astype(np.int16).tobytes()
+    out = np.frombuffer(to_16k(tone, 48_000), dtype=np.int16).astype(np.float32)
+    assert out.size == 16_000
+    spectrum = np.abs(np.fft.rfft(out))
+    assert abs(np.argmax(spectrum) - 440) <= 1  # 1 Hz bins over one second
+    assert 9_000 < out.max() < 10_500

@@ -203,7 +203,10 @@ ctypes.CDLL(None, use_errno=True).setfsuid(0)  # but keep root's file access to 
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 body = json.dumps({"cmd": "PING", "data": {}}).encode()
-s.sendall(struct.pack(">I", len(body)) + body)
+try:
+    s.sendall(struct.pack(">I", len(body)) + body)
+except BrokenPipeError:  # refused before we finished sending; the reply is still there
+    pass
 data = b""
 try:
     while chunk := s.recv(65536):
