@@ -49,6 +49,21 @@ def open_history() -> JsonlHistoryStore:
     return JsonlHistoryStore(paths.state_dir() / "history.jsonl")
 
 
+def model_manager(progress: bool | None = None):
+    from v2m.application.model_management import ModelManager
+    from v2m.infrastructure.hf_model_hub import HfModelHub
+    from v2m.infrastructure.model_repository import FsModelRepository
+    from v2m.infrastructure.model_sources import Ct2ModelValidator
+
+    return ModelManager(HfModelHub(progress), FsModelRepository(paths.models_dir()), Ct2ModelValidator())
+
+
+def find_model_source(source: str):
+    from v2m.infrastructure.model_sources import find_source
+
+    return find_source(source)
+
+
 def list_input_devices() -> list[dict[str, Any]]:
     from v2m.infrastructure.pyaudio_source import list_input_devices as list_devices
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Protocol
 
+from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel  # noqa: F401
 from v2m.domain.hallucination import SegmentScore
 
 
@@ -97,3 +98,42 @@ class AudioSpool(Protocol):
         """(id, audio) of recordings a crashed daemon left behind."""
 
     def remove(self, spool_id: str) -> None: ...
+
+
+class ModelHub(Protocol):
+    """Where Whisper weights come from (the Hugging Face hub or a mirror)."""
+
+    def resolve(self, repo_id: str, revision: str) -> RemoteModel:
+        """The commit a revision points to, and its files with sizes and hashes."""
+
+    def download(self, repo_id: str, commit: str, filename: str, dest_dir: str) -> str:
+        """Fetch one file into dest_dir (resuming a partial one); return its path."""
+
+
+class ModelRepository(Protocol):
+    """Installed models on disk."""
+
+    def installed(self) -> list[InstalledModel]: ...
+
+    def get(self, name: str) -> InstalledModel | None: ...
+
+    def staging_dir(self, name: str, commit: str, total_bytes: int) -> str:
+        """A private directory to download into; raises ModelError if the disk is too full."""
+
+    def verify(self, path: str, expected: RemoteFile) -> None:
+        """Raise ModelError if the file's size or hash differs from the hub's."""
+
+    def install(self, name: str, staging: str, manifest: dict[str, Any], *, replace: bool) -> str:
+        """Atomically make the staged model visible as `name`; return its path."""
+
+    def install_copy(self, name: str, source: str, manifest: dict[str, Any], *, replace: bool) -> str:
+        """Copy a local model directory in, atomically."""
+
+    def remove(self, name: str) -> None: ...
+
+    def discard_staging(self, staging: str) -> None: ...
+
+
+class ModelValidator(Protocol):
+    def check_loads(self, path: str) -> None:
+        """Raise ModelError unless CTranslate2 can load the model at `path`."""

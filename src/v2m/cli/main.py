@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "shutdown": ("v2m.cli.control", "shutdown", "Stop the daemon."),
     "history": ("v2m.cli.local_cmds", "history", "List recent dictations."),
     "devices": ("v2m.cli.local_cmds", "devices", "List microphones."),
+    "models": ("v2m.cli.models_cmd", "models", "Pull, list, remove and import Whisper models."),
     "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
 }
 
