@@ -22,6 +22,10 @@ class FakeConfigStore:
     def load(self) -> dict[str, Any]:
         return config_schema.merge(config_schema.load_defaults(), self.user, self.path)
 
+    def preview(self, partial: Mapping[str, Any]) -> dict[str, Any]:
+        merged_user = config_schema.merge(self.user, partial, self.path)
+        return config_schema.merge(config_schema.load_defaults(), merged_user, self.path)
+
     def update(self, partial: Mapping[str, Any]) -> dict[str, Any]:
         merged_user = config_schema.merge(self.user, partial, self.path)
         config = config_schema.merge(config_schema.load_defaults(), merged_user, self.path)

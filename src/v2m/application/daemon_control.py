@@ -29,10 +29,16 @@ class DaemonControl:
         self.config = config_store.load()
         self._config_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._status_providers: list[Callable[[], dict[str, Any]]] = []
+        self._config_checks: list[Callable[[dict[str, Any], dict[str, Any]], None]] = []
 
     def add_config_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call `listener(new_config)` after each successful UPDATE_CONFIG."""
         self._config_listeners.append(listener)
+
+    def add_config_check(self, check: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+        """Call `check(old_config, new_config)` before an update is written;
+        an exception refuses the update and leaves file and daemon as they were."""
+        self._config_checks.append(check)
 
     def add_status_provider(self, provider: Callable[[], dict[str, Any]]) -> None:
         """Merge `provider()` into each GET_STATUS reply."""
@@ -90,6 +96,9 @@ class DaemonControl:
         if not isinstance(partial, Mapping) or not partial:
             raise InvalidRequest("UPDATE_CONFIG needs a table of settings, e.g. "
                                  '{"log": {"level": "debug"}}')
+        preview = self._store.preview(partial)
+        for check in self._config_checks:
+            check(self.config, preview)
         self.config = self._store.update(partial)
         for listener in self._config_listeners:
             listener(self.config)

@@ -42,7 +42,7 @@ class ModelManager:
         remote = RemoteModel(remote.repo_id, revision, remote.commit, files)
         staging = self._repo.staging_dir(name, remote.commit, remote.total_bytes)
         for f in files:
-            path = self._hub.download(entry.repo_id, remote.commit, f.name, staging)
+            path = self._hub.download(entry.repo_id, remote.commit, f.name, staging, f.size)
             self._repo.verify(path, f)  # huggingface_hub does not check content hashes
         path = self._repo.install(name, staging, self._manifest(name, remote), replace=force)
         return {"name": name, "path": path, "already_installed": False, "commit": remote.commit,

@@ -23,6 +23,9 @@ class ConfigStore(Protocol):
         On a ConfigError nothing is written.
         """
 
+    def preview(self, partial: Mapping[str, Any]) -> dict[str, Any]:
+        """The config `update(partial)` would give, without writing anything."""
+
 
 class EventSink(Protocol):
     def publish(self, event: dict[str, Any]) -> None: ...
@@ -106,8 +109,8 @@ class ModelHub(Protocol):
     def resolve(self, repo_id: str, revision: str) -> RemoteModel:
         """The commit a revision points to, and its files with sizes and hashes."""
 
-    def download(self, repo_id: str, commit: str, filename: str, dest_dir: str) -> str:
-        """Fetch one file into dest_dir (resuming a partial one); return its path."""
+    def download(self, repo_id: str, commit: str, filename: str, dest_dir: str, size: int) -> str:
+        """Fetch one file into dest_dir, resuming a partial one; return its path."""
 
 
 class ModelRepository(Protocol):
@@ -130,8 +133,6 @@ class ModelRepository(Protocol):
         """Copy a local model directory in, atomically."""
 
     def remove(self, name: str) -> None: ...
-
-    def discard_staging(self, staging: str) -> None: ...
 
 
 class ModelValidator(Protocol):

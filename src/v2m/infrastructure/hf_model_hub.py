@@ -1,5 +1,13 @@
 """ModelHub over huggingface_hub: HF_ENDPOINT (mirrors) and HF_TOKEN are
-honoured; downloads resume; the hub's metadata gives sizes and hashes."""
+honoured; the hub's metadata gives sizes and hashes.
+
+Resuming: hf_hub_download 2.4 retries a dropped connection within one call,
+but deletes its partial file when the call fails, so a pull killed by a
+flaky network or Ctrl+C would start from zero. We keep our own NAME.part
+in the staging directory and hand its size to huggingface_hub's http_get
+(same headers, proxies, retries and progress bar), which asks for the rest
+with a Range request.
+"""
 
 from __future__ import annotations
 
@@ -39,16 +47,25 @@ class HfModelHub:
             for s in info.siblings or [])
         return RemoteModel(repo_id, revision, info.sha, files)
 
-    def download(self, repo_id: str, commit: str, filename: str, dest_dir: str) -> str:
-        from huggingface_hub import hf_hub_download
-        from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+    def download(self, repo_id: str, commit: str, filename: str, dest_dir: str, size: int) -> str:
+        from huggingface_hub import hf_hub_url
+        from huggingface_hub.file_download import http_get
+        from huggingface_hub.utils import build_hf_headers, disable_progress_bars, enable_progress_bars
 
+        final = os.path.join(dest_dir, filename)
+        if os.path.exists(final):
+            return final  # finished by an earlier attempt (and verified after it)
+        part = final + ".part"
         (enable_progress_bars if self._progress else disable_progress_bars)()
+        url = hf_hub_url(repo_id, filename, revision=commit, endpoint=self._endpoint)
         try:
-            return hf_hub_download(repo_id, filename, revision=commit, local_dir=dest_dir,
-                                   endpoint=self._endpoint)
+            with open(part, "ab") as fh:
+                http_get(url, fh, resume_size=fh.tell(), headers=build_hf_headers(), expected_size=size,
+                         displayed_filename=filename)
         except Exception as exc:
             raise self._error(exc, f"{repo_id}/{filename}") from None
+        os.replace(part, final)
+        return final
 
     def _error(self, exc: Exception, what: str) -> ModelError:
         from huggingface_hub import errors

@@ -70,7 +70,6 @@ class FsModelRepository:
 
     def install(self, name: str, staging: str, manifest: dict[str, Any], *, replace: bool) -> str:
         staged = Path(staging)
-        _clean_download_cache(staged)
         _write_json(staged / MANIFEST, manifest)
         return self._swap_in(name, staged, replace)
 
@@ -106,9 +105,6 @@ class FsModelRepository:
         os.rename(target, trash)  # gone from view at once, even if deleting takes long
         shutil.rmtree(trash, ignore_errors=True)
 
-    def discard_staging(self, staging: str) -> None:
-        shutil.rmtree(staging, ignore_errors=True)
-
 
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
@@ -128,10 +124,6 @@ def _git_blob_sha1(path: str) -> str:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2))
-
-
-def _clean_download_cache(staged: Path) -> None:
-    shutil.rmtree(staged / ".cache", ignore_errors=True)
 
 
 def _disk_error(exc: OSError, where: Path) -> ModelError:

@@ -27,26 +27,33 @@ class TomlConfigStore:
     def load(self) -> dict[str, Any]:
         return config_schema.load_effective(self._path, self._environ)
 
-    def update(self, partial: Mapping[str, Any]) -> dict[str, Any]:
-        flat = config_schema.validate_partial(partial, f"update of {self._path}")
+    def preview(self, partial: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
-            document = self._read_document()
-            for dotted, value in flat.items():
-                *sections, leaf = dotted.split(".")
-                table = document
-                for name in sections:
-                    if name not in table:
-                        table[name] = tomlkit.table()
-                    table = table[name]
-                table[leaf] = value
-            text = tomlkit.dumps(document)
-            # Check the whole result (user file + env) before it touches disk.
-            config = config_schema.merge(config_schema.load_defaults(),
-                                         tomlkit.parse(text).unwrap(), self.path)
-            config = config_schema.merge(config, config_schema.env_overrides(self._environ),
-                                         "environment")
+            return self._apply(partial)[1]
+
+    def update(self, partial: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            text, config = self._apply(partial)
             _write_atomic(self._path, text)
         return config
+
+    def _apply(self, partial: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The user file's new text and the effective config it gives, validated."""
+        flat = config_schema.validate_partial(partial, f"update of {self._path}")
+        document = self._read_document()
+        for dotted, value in flat.items():
+            *sections, leaf = dotted.split(".")
+            table = document
+            for name in sections:
+                if name not in table:
+                    table[name] = tomlkit.table()
+                table = table[name]
+            table[leaf] = value
+        text = tomlkit.dumps(document)
+        # Check the whole result (user file + env) before it touches disk.
+        config = config_schema.merge(config_schema.load_defaults(), tomlkit.parse(text).unwrap(), self.path)
+        config = config_schema.merge(config, config_schema.env_overrides(self._environ), "environment")
+        return text, config
 
     def _read_document(self) -> tomlkit.TOMLDocument:
         try:
