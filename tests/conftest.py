@@ -56,3 +56,17 @@ def xvfb():
     server = Xvfb().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def hub(xdg, monkeypatch):
+    """A local hub serving the bundled tiny.en files as tiny.en and as base.en."""
+    from tests.support.fake_hub import FakeHub
+    from v2m.infrastructure.model_locator import bundled_model
+
+    server = FakeHub({"Systran/faster-whisper-tiny.en": bundled_model(),
+                      "Systran/faster-whisper-base.en": bundled_model()}).start()
+    monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HF_HOME", str(xdg["XDG_CACHE_HOME"] / "hf"))
+    yield server
+    server.stop()

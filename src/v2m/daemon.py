@@ -19,6 +19,7 @@ from v2m import __version__
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation import DictationService
 from v2m.application.dictation_session import DictationOptions
+from v2m.application.model_slot import ModelSlot
 from v2m.application.recovery import recover_spool
 from v2m.core import logging_setup, paths
 from v2m.core.dispatcher import Dispatcher
@@ -51,11 +52,18 @@ def open_history() -> JsonlHistoryStore:
 
 def model_manager(progress: bool | None = None):
     from v2m.application.model_management import ModelManager
+    from v2m.application.model_types import InstalledModel
     from v2m.infrastructure.hf_model_hub import HfModelHub
     from v2m.infrastructure.model_repository import FsModelRepository
+    from v2m.infrastructure.model_locator import BUNDLED_NAME, bundled_model
     from v2m.infrastructure.model_sources import Ct2ModelValidator
 
-    return ModelManager(HfModelHub(progress), FsModelRepository(paths.models_dir()), Ct2ModelValidator())
+    bundled = None
+    if (path := bundled_model()) is not None:
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        bundled = InstalledModel(BUNDLED_NAME, str(path), size, {"source": "bundled"})
+    return ModelManager(HfModelHub(progress), FsModelRepository(paths.models_dir()), Ct2ModelValidator(),
+                        bundled)
 
 
 def find_model_source(source: str):
@@ -107,14 +115,23 @@ def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
     )
 
 
-def build_transcriber(config: Mapping[str, Any]):
+# Changing these needs a new model load; the other transcription keys are
+# read at each pass.
+MODEL_LOAD_KEYS = ("model", "device", "compute_type", "cpu_threads")
+
+
+def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str, Any]]):
+    """A transcriber for `config`'s model; decoding settings come from `live()`."""
     from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
     from v2m.infrastructure.model_locator import resolve
 
     t = config["transcription"]
-    path = resolve(t["model"], paths.models_dir())  # ModelError stops the daemon
-    options = WhisperOptions(device=t["device"], compute_type=t["compute_type"], language=t["language"],
-                             task=t["task"], beam_size=t["beam_size"], cpu_threads=t["cpu_threads"])
+    path = resolve(t["model"], paths.models_dir())  # ModelError: the pull command to run
+
+    def options() -> WhisperOptions:
+        d = live()["transcription"]
+        return WhisperOptions(device=t["device"], compute_type=t["compute_type"], cpu_threads=t["cpu_threads"],
+                              language=d["language"], task=d["task"], beam_size=d["beam_size"])
     return FasterWhisperTranscriber(t["model"], path, options)
 
 
@@ -143,7 +160,7 @@ class DaemonApp:
         self.control = DaemonControl(store, self.bus, ProcTelemetry(), version=__version__,
                                      request_shutdown=self.stop_requested.set)
         config = lambda: self.control.config  # noqa: E731 - settings are read per dictation
-        self.transcriber = build_transcriber(self.control.config)
+        self.transcriber = ModelSlot(build_transcriber(self.control.config, config))
         # One ASR thread for the daemon's life: the model stays warm in it.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-asr")
         self.history = open_history()
@@ -158,14 +175,33 @@ class DaemonApp:
             history=self.history, spool=self.spool, events=self.bus,
             options=lambda: dictation_options(config()))
         self.control.add_status_provider(self._engine_status)
+        self._next_model = None
+        self.control.add_config_check(self._prepare_model)
+        self.control.add_config_listener(self._swap_model)
         self.control.add_config_listener(
             lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
         self.server = SocketServer(paths.socket_path(),
                                    Dispatcher(build_handlers(self.control, self.dictation)), self.bus)
 
     def _engine_status(self) -> dict[str, Any]:
-        return {**self.dictation.status(), "model_loaded": self.transcriber.loaded,
-                "compute": self.transcriber.device}
+        current = self.transcriber.current
+        return {**self.dictation.status(), "model_loaded": current.loaded, "compute": current.device,
+                "model_path": str(current.path)}
+
+    def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """UPDATE_CONFIG of the model: load the new one first; a failure refuses
+        the update, so the old model keeps serving and the file is unchanged."""
+        if all(old["transcription"][k] == new["transcription"][k] for k in MODEL_LOAD_KEYS):
+            return
+        build = lambda: build_transcriber(new, lambda: self.control.config)  # noqa: E731
+        # Loaded on the ASR thread, after any queued dictation work.
+        self._next_model = self.worker.submit(self.transcriber.prepare, build).result()
+
+    def _swap_model(self, _config: Mapping[str, Any]) -> None:
+        if self._next_model is not None:
+            self.transcriber.swap(self._next_model)
+            self._next_model = None
+            log.info("now using model %s", self.transcriber.model_name)
 
     def start(self) -> None:
         self.model_ready = self.worker.submit(self.transcriber.load)

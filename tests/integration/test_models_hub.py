@@ -18,17 +18,6 @@ from v2m.domain.errors import ModelError
 from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
 from v2m.infrastructure.model_locator import bundled_model
 
-TINY_REPO = "Systran/faster-whisper-tiny.en"
-
-
-@pytest.fixture
-def hub(xdg, monkeypatch):
-    server = FakeHub({TINY_REPO: bundled_model(), "Systran/faster-whisper-base.en": bundled_model()}).start()
-    monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HF_HOME", str(xdg["XDG_CACHE_HOME"] / "hf"))
-    yield server
-    server.stop()
-
 
 def model_gets(hub: FakeHub, name: str = "model.bin") -> list[str | None]:
     return [rng for method, path, rng in hub.requests if method == "GET" and path.endswith(name)]
@@ -118,6 +107,8 @@ def test_list_rm_path(hub):
     assert manager.path("tiny.en") == str(paths.models_dir() / "tiny.en")
     manager.remove("tiny.en")
     assert not (paths.models_dir() / "tiny.en").exists()
+    bundled_row = next(r for r in manager.list(in_use="tiny.en") if r["name"] == "tiny.en")
+    assert bundled_row["source"] == "bundled" and bundled_row["path"] == str(bundled_model())
     with pytest.raises(ModelError, match="not installed"):
         manager.path("tiny.en")
     path_rows = manager.list(in_use="/some/where/model")

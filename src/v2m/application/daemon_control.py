@@ -25,6 +25,7 @@ class DaemonControl:
         self._clock = clock
         self._started = clock()
         self._lock = threading.Lock()
+        self._update_lock = threading.Lock()  # one config update at a time, checks to listeners
         self._state = DaemonState.IDLE
         self.config = config_store.load()
         self._config_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -96,12 +97,13 @@ class DaemonControl:
         if not isinstance(partial, Mapping) or not partial:
             raise InvalidRequest("UPDATE_CONFIG needs a table of settings, e.g. "
                                  '{"log": {"level": "debug"}}')
-        preview = self._store.preview(partial)
-        for check in self._config_checks:
-            check(self.config, preview)
-        self.config = self._store.update(partial)
-        for listener in self._config_listeners:
-            listener(self.config)
+        with self._update_lock:
+            preview = self._store.preview(partial)
+            for check in self._config_checks:
+                check(self.config, preview)
+            self.config = self._store.update(partial)
+            for listener in self._config_listeners:
+                listener(self.config)
         self._events.publish({"type": "config_changed", "keys": sorted(_flat_keys(partial))})
         return {"config": self.config, "path": self._store.path}
 

@@ -24,8 +24,10 @@ def wanted(filename: str) -> bool:
 
 
 class ModelManager:
-    def __init__(self, hub: ModelHub, repo: ModelRepository, validator: ModelValidator) -> None:
+    def __init__(self, hub: ModelHub, repo: ModelRepository, validator: ModelValidator,
+                 bundled: InstalledModel | None = None) -> None:
         self._hub, self._repo, self._validator = hub, repo, validator
+        self._bundled = bundled  # the default model shipped with v2m, used when not installed
 
     def pull(self, name: str, revision: str = "main", *, force: bool = False) -> dict[str, Any]:
         entry = lookup(name)
@@ -58,6 +60,8 @@ class ModelManager:
     def list(self, in_use: str) -> list[dict[str, Any]]:
         """Every catalog entry, plus models installed under other names or by path."""
         installed = {m.name: m for m in self._repo.installed()}
+        if self._bundled is not None:
+            installed.setdefault(self._bundled.name, self._bundled)
         rows = []
         for entry in CATALOG.values():
             model = installed.pop(entry.name, None)

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import SegmentScore
@@ -35,10 +36,14 @@ def pick_device(requested: str) -> tuple[str, str]:
 
 
 class FasterWhisperTranscriber:
-    def __init__(self, model_name: str, model_path: Path, options: WhisperOptions) -> None:
+    """`options` may be a callable: decoding settings (language, task, beam)
+    are then read at each pass, so changing them needs no model reload."""
+
+    def __init__(self, model_name: str, model_path: Path,
+                 options: WhisperOptions | Callable[[], WhisperOptions]) -> None:
         self._name = model_name
-        self._path = model_path
-        self._options = options
+        self.path = model_path
+        self._get_options = options if callable(options) else (lambda: options)
         self._model = None
         self._load_error: str | None = None
         self._loaded = threading.Event()
@@ -55,14 +60,15 @@ class FasterWhisperTranscriber:
     def load(self) -> None:
         from faster_whisper import WhisperModel
 
-        device, auto_compute = pick_device(self._options.device)
-        compute = auto_compute if self._options.compute_type == "auto" else self._options.compute_type
+        options = self._get_options()
+        device, auto_compute = pick_device(options.device)
+        compute = auto_compute if options.compute_type == "auto" else options.compute_type
         started = time.monotonic()
         try:
-            self._model = WhisperModel(str(self._path), device=device, compute_type=compute,
-                                       cpu_threads=self._options.cpu_threads)
+            self._model = WhisperModel(str(self.path), device=device, compute_type=compute,
+                                       cpu_threads=options.cpu_threads)
         except Exception as exc:
-            self._load_error = f"cannot load model {self._name} from {self._path}: {exc}"
+            self._load_error = f"cannot load model {self._name} from {self.path}: {exc}"
             raise ModelError(self._load_error, "run `v2m models pull` again, or pick another model") from exc
         finally:
             self._loaded.set()
@@ -75,10 +81,11 @@ class FasterWhisperTranscriber:
         self._loaded.wait()
         if self._model is None:
             raise ModelError(self._load_error or f"model {self._name} is not loaded")
+        options = self._get_options()
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-        language = None if self._options.language == "auto" else self._options.language
+        language = None if options.language == "auto" else options.language
         segments, _info = self._model.transcribe(
-            audio, language=language, task=self._options.task, beam_size=self._options.beam_size,
+            audio, language=language, task=options.task, beam_size=options.beam_size,
             initial_prompt=prompt or None, condition_on_previous_text=False,
             without_timestamps=True, vad_filter=False)
         return [SegmentScore(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
