@@ -10,7 +10,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime: PortAudio for PyAudio, xclip/notify-send for the outputs.
 # Tests: a private PulseAudio server as the microphone, espeak-ng/sox for
 # speech, Xvfb for a clipboard to test against.
-APT_PACKAGES := python3-venv portaudio19-dev libasound2-plugins xclip xdotool libnotify-bin \
+APT_PACKAGES := python3-venv gcc libc6-dev portaudio19-dev libasound2-plugins xclip xdotool libnotify-bin \
                 pulseaudio pulseaudio-utils espeak-ng sox xvfb x11-utils dbus
 
 .PHONY: run test apt venv clean

@@ -61,4 +61,4 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="v2m")

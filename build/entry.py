@@ -1,0 +1,5 @@
+"""Entry point of the frozen `v2m` executable."""
+
+from v2m.cli.main import main
+
+main()
