@@ -66,6 +66,28 @@ def model_manager(progress: bool | None = None):
                         bundled)
 
 
+def diagnose() -> list[dict[str, Any]]:
+    from v2m.core import config_schema
+    from v2m.infrastructure import diagnostics as d
+
+    try:
+        config = open_config_store().load()
+        findings = [d.finding("config", True, f"{paths.config_file()} is valid")]
+    except V2mError as exc:
+        config = config_schema.load_defaults()
+        findings = [d.finding("config", False, str(exc), "fix the file; `v2m config show --defaults`")]
+    return findings + d.run_all([
+        lambda: d.check_microphone(config), d.check_outputs,
+        lambda: d.check_model(config, paths.models_dir()),
+        lambda: d.check_runtime_dir(paths.runtime_dir(), paths.socket_path()), d.check_cuda])
+
+
+def systemd_service():
+    from v2m.infrastructure import systemd_service as module
+
+    return module
+
+
 def find_model_source(source: str):
     from v2m.infrastructure.model_sources import find_source
 

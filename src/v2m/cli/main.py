@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "devices": ("v2m.cli.local_cmds", "devices", "List microphones."),
     "models": ("v2m.cli.models_cmd", "models", "Pull, list, remove and import Whisper models."),
     "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
+    "service": ("v2m.cli.service_cmd", "service", "Start the daemon at login (systemd user unit)."),
+    "doctor": ("v2m.cli.doctor_cmd", "doctor", "Check microphone, outputs, model and socket."),
 }
 
 
