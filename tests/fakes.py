@@ -79,13 +79,15 @@ class FakeTranscriber:
 
     def __init__(self, fail: bool = False, delay_s: float = 0.0) -> None:
         self.calls: list[tuple[int, str]] = []
+        self.quick_calls = 0
         self.fail = fail
         self.delay_s = delay_s
 
     def load(self) -> None:
         pass
 
-    def transcribe(self, pcm: bytes, prompt: str) -> list[SegmentScore]:
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
+        self.quick_calls += quick
         if self.fail:
             raise ModelError("model exploded")
         if self.delay_s:
@@ -126,9 +128,11 @@ class FakeSource:
             self.done.set()
         threading.Thread(target=play, daemon=True).start()
 
-    def stop(self) -> None:
-        self.done.wait(5)
+    def stop(self, drain: bool = True) -> None:
+        if drain:
+            self.done.wait(5)
         self.stopped = True
+        self.drained = drain
 
 
 class FakeSink:

@@ -134,6 +134,7 @@ def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
                                    preroll_ms=audio["preroll_ms"],
                                    max_utterance_ms=audio["max_utterance_s"] * 1000),
         streaming=config["transcription"]["streaming"],
+        fast_stop=config["transcription"]["fast_stop"],
     )
 
 
@@ -153,7 +154,8 @@ def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str,
     def options() -> WhisperOptions:
         d = live()["transcription"]
         return WhisperOptions(device=t["device"], compute_type=t["compute_type"], cpu_threads=t["cpu_threads"],
-                              language=d["language"], task=d["task"], beam_size=d["beam_size"])
+                              language=d["language"], task=d["task"], beam_size=d["beam_size"],
+                              quick_window_s=10 if d["fast_stop"] else 0)
     return FasterWhisperTranscriber(t["model"], path, options)
 
 

@@ -15,7 +15,7 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 
 
 class Rig:
-    def __init__(self, frames, *, streaming=True, transcriber=None, sinks=None, source=None):
+    def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -30,7 +30,7 @@ class Rig:
             self.control, source=lambda: self.source, vad=FakeVad, transcriber=self.transcriber,
             worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
             history=self.history, spool=self.spool, events=self.events,
-            options=lambda: DictationOptions(streaming=streaming))
+            options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop))
 
     def dictate(self):
         assert self.service.toggle({}) == {"state": "recording"}
@@ -166,3 +166,38 @@ def test_recovery_puts_leftover_audio_into_history():
 def threading_wait(seconds):
     import threading
     threading.Event().wait(seconds)
+
+
+def test_stop_after_a_short_pause_reuses_the_speculative_pass():
+    # 15 silent frames: past the 240 ms post-roll, short of the 600 ms commit.
+    frames = script((0, 5), (6, 40), (0, 15))
+    rig = Rig(frames)
+    reply = rig.dictate()
+    assert reply["transcription"] == "w6"
+    assert reply["stop_path"] in ("ready", "joined")
+    settled = (5 + 40 + 8) * FRAME_BYTES  # pre-roll from frame 0, speech, 240 ms post-roll
+    finals = [c for c in rig.transcriber.calls if c[0] == settled]
+    assert len(finals) == 1  # the settled utterance was transcribed once, before the stop
+    assert rig.source.drained is False  # the tail was silent: no waiting for in-flight audio
+
+
+def test_speech_resuming_after_the_post_roll_drops_the_speculation():
+    frames = script((0, 5), (6, 40), (0, 12), (7, 40), (0, 30))
+    rig = Rig(frames)
+    reply = rig.dictate()
+    assert reply["transcription"] == "w6 w7"  # one utterance: the pause was under 600 ms
+    assert rig.history.records[0]["text"] == "w6 w7"
+
+
+def test_stop_right_after_speech_runs_one_quick_tail_pass():
+    rig = Rig(script((0, 5), (8, 40), (0, 2)))
+    reply = rig.dictate()
+    assert reply["transcription"] == "w8" and reply["stop_path"] == "tail"
+    assert rig.transcriber.quick_calls >= 1 and rig.source.drained is True
+
+
+def test_fast_stop_off_neither_speculates_nor_uses_quick_passes():
+    rig = Rig(script((0, 5), (6, 40), (0, 15)), fast_stop=False)
+    reply = rig.dictate()
+    assert reply["transcription"] == "w6" and reply["stop_path"] == "tail"
+    assert rig.transcriber.quick_calls == 0 and rig.source.drained is True

@@ -69,3 +69,23 @@ def test_long_utterance_is_split_at_its_quietest_point():
     assert all(u.frames <= 100 for u in out)
     assert sum(u.frames for u in out) == 300              # nothing lost, nothing doubled
     assert all(a.end == b.start for a, b in zip(out, out[1:]))
+
+
+def test_settled_predicts_the_commit_exactly():
+    seg = Segmenter(OPTS)
+    settled = []
+    committed = []
+    for ch in "." * 20 + "S" * 40 + "." * 30:
+        committed += seg.feed(ch == "S")
+        if (s := seg.settled()) is not None and (not settled or settled[-1] != s):
+            settled.append(s)
+    assert settled and settled[0] == committed[0]
+    # Settled only after the post-roll of silence: 8 frames after the last speech frame.
+    seg2 = Segmenter(OPTS)
+    for ch in "S" * 40 + "." * 7:
+        seg2.feed(ch == "S")
+    assert seg2.settled() is None
+    seg2.feed(False)
+    assert seg2.settled() == Utterance(0, 48, 40)
+    seg2.feed(True)  # speech resumes: no longer settled
+    assert seg2.settled() is None

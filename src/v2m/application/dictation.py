@@ -71,7 +71,9 @@ class DictationService:
             session, source = self._take()
             self._control.set_state(DaemonState.TRANSCRIBING)
         try:
-            source.stop()  # drains what the device still buffers
+            # After a pause the audio still in flight (tens of ms) cannot change
+            # the text; otherwise wait for it, or the last word would be cut.
+            source.stop(drain=not (session.options.fast_stop and session.tail_is_silent))
             return self._finish(session)
         finally:
             self._control.set_state(DaemonState.IDLE)
@@ -140,7 +142,7 @@ class DictationService:
         bad = failed(outputs)
         self._notify("v2m" + (f" ({', '.join(bad)} failed)" if bad else ""), text)
         return {"state": DaemonState.IDLE.value, "transcription": text,
-                "duration_s": duration, "outputs": outputs}
+                "duration_s": duration, "outputs": outputs, "stop_path": session.stop_path}
 
     def _notify(self, title: str, body: str) -> None:
         try:

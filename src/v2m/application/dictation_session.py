@@ -1,5 +1,12 @@
 """One recording's pipeline: frames in, VAD, segmentation, transcription of
-each committed utterance on the ASR worker while the user keeps talking."""
+each committed utterance on the ASR worker while the user keeps talking.
+
+Fast stop: most users pause before pressing stop. Once an utterance has
+been followed by its post-roll of silence, its audio can no longer change
+unless speech resumes, so it is transcribed at once (speculatively), not
+after the full `min_silence_ms`. If the user stops during that pause, the
+text is ready or being made: the stop never transcribes that audio twice.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,8 @@ class DictationOptions:
     gate: GateOptions = GateOptions()
     # False: transcribe the whole recording at stop, as most dictation tools do.
     streaming: bool = True
+    # Speculative finalization and the quick tail pass (see the module doc).
+    fast_stop: bool = True
     prompt_chars: int = 200
     provisional_interval_ms: int = 1500
     min_provisional_ms: int = 900
@@ -42,11 +51,13 @@ class DictationSession:
         self._finals: list[Future[Any]] = []
         self._texts: list[str] = []
         self._lock = threading.Lock()
-        self._pending_finals = 0
+        self._pending = 0          # committed or speculative passes not yet done
         self._provisional: Future[Any] | None = None
         self._last_provisional = 0
+        self._spec: tuple[Utterance, Future[str]] | None = None
         self._closed = False      # no more frames
         self._abandoned = False   # cancelled: skip queued work
+        self.stop_path = ""       # how the stop was served: ready, joined or tail
 
     @property
     def duration_s(self) -> float:
@@ -55,6 +66,11 @@ class DictationSession:
     @property
     def text_so_far(self) -> str:
         return transcript.join(self._texts)
+
+    @property
+    def tail_is_silent(self) -> bool:
+        """Nothing after the last transcribed (or settled) point is speech."""
+        return self._segmenter.open_start is None or self._segmenter.settled() is not None
 
     def feed(self, frame: bytes) -> None:
         """Called from the capture thread for each 30 ms frame."""
@@ -66,47 +82,96 @@ class DictationSession:
         for utterance in self._segmenter.feed(self._vad.is_speech(frame), level):
             self._commit(utterance)
         if self.options.streaming:
+            if self.options.fast_stop:
+                self._maybe_speculate()
             self._maybe_provisional()
 
     def finish(self) -> str:
         """The recording has ended: transcribe the tail and return the text."""
-        for utterance in self._segmenter.flush():
-            self._commit(utterance)
+        busy = any(not f.done() for f in self._finals) or (self._spec is not None and not self._spec[1].done())
+        committed = self._segmenter.flush()
         self._closed = True
+        adopted = bool(committed) and self._spec is not None and self._spec[0] == committed[0]
+        for utterance in committed:
+            self._commit(utterance, tail=True)
         if not self.options.streaming and self._utterances:
             self._finals.append(self._worker.submit(self._transcribe_all))
+        # ready: the text was there; joined: a pass of that very audio was running;
+        # tail: audio nobody had transcribed yet.
+        new_work = (committed and not adopted) or not self.options.streaming
+        self.stop_path = "tail" if new_work else "joined" if busy else "ready"
         for future in self._finals:
             future.result()
         return self.text_so_far
 
     def abandon(self) -> None:
         self._closed = self._abandoned = True
+        self._drop_speculation()
 
-    def _commit(self, utterance: Utterance) -> None:
+    # -- committed and speculative passes ---------------------------------------
+
+    def _commit(self, utterance: Utterance, tail: bool = False) -> None:
         self._utterances.append(utterance)
         if not self.options.streaming:
             return
-        pcm = bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])
+        if self._spec is not None and self._spec[0] == utterance:
+            spec = self._spec[1]
+            self._spec = None
+            self._finals.append(self._worker.submit(self._adopt, spec))  # runs after spec (FIFO)
+            return
+        self._drop_speculation()
+        pcm = self._audio(utterance)
         with self._lock:
-            self._pending_finals += 1
-        self._finals.append(self._worker.submit(self._transcribe_final, utterance, pcm))
+            self._pending += 1
+        quick = tail and self.options.fast_stop  # the user is waiting on this one
+        self._finals.append(self._worker.submit(self._transcribe_final, utterance, pcm, quick))
 
-    def _level(self, start: int, end: int) -> float:
-        frames = self._frame_rms[start:end]
-        return math.sqrt(sum(r * r for r in frames) / len(frames)) if frames else 0.0
+    def _maybe_speculate(self) -> None:
+        settled = self._segmenter.settled()
+        if settled is None:
+            self._drop_speculation()  # speech resumed: the settled audio grew
+            return
+        if self._spec is not None and self._spec[0] == settled:
+            return
+        self._drop_speculation()
+        with self._lock:
+            self._pending += 1
+        self._spec = (settled, self._worker.submit(self._transcribe_speculative, settled, self._audio(settled)))
 
-    def _transcribe_final(self, utterance: Utterance, pcm: bytes) -> None:
+    def _drop_speculation(self) -> None:
+        if self._spec is not None:
+            if self._spec[1].cancel():  # not started yet: it will never run
+                with self._lock:
+                    self._pending -= 1
+            self._spec = None
+
+    def _transcribe_speculative(self, utterance: Utterance, pcm: bytes) -> str:
+        try:
+            if self._abandoned:
+                return ""
+            return self._transcribe(pcm, utterance.speech_frames / utterance.frames,
+                                    self._level(utterance.start, utterance.end))
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _adopt(self, spec: Future[str]) -> None:
+        self._append_final(spec.result())
+
+    def _transcribe_final(self, utterance: Utterance, pcm: bytes, quick: bool) -> None:
         try:
             if self._abandoned:
                 return
-            text = self._transcribe(pcm, utterance.speech_frames / utterance.frames,
-                                    self._level(utterance.start, utterance.end))
-            if text:
-                self._texts.append(text)
-                self._publish(self.text_so_far, final=True)
+            self._append_final(self._transcribe(pcm, utterance.speech_frames / utterance.frames,
+                                                self._level(utterance.start, utterance.end), quick))
         finally:
             with self._lock:
-                self._pending_finals -= 1
+                self._pending -= 1
+
+    def _append_final(self, text: str) -> None:
+        if text and not self._abandoned:
+            self._texts.append(text)
+            self._publish(self.text_so_far, final=True)
 
     def _transcribe_all(self) -> None:
         speech = sum(u.speech_frames for u in self._utterances)
@@ -115,11 +180,20 @@ class DictationSession:
         if text:
             self._texts.append(text)
 
-    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float) -> str:
+    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, quick: bool = False) -> str:
         prompt = transcript.prompt_tail(self.text_so_far, self.options.prompt_chars)
-        segments = self._transcriber.transcribe(pcm, prompt)
+        segments = self._transcriber.transcribe(pcm, prompt, quick=quick)
         return transcript.join([s.text for s in segments
                                 if keep_segment(s, speech_ratio, level, self.options.gate)])
+
+    def _audio(self, utterance: Utterance) -> bytes:
+        return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])
+
+    def _level(self, start: int, end: int) -> float:
+        frames = self._frame_rms[start:end]
+        return math.sqrt(sum(r * r for r in frames) / len(frames)) if frames else 0.0
+
+    # -- provisional passes --------------------------------------------------------
 
     def _maybe_provisional(self) -> None:
         """While the worker is idle, re-read the open utterance now and then,
@@ -127,12 +201,12 @@ class DictationSession:
         start = self._segmenter.open_start
         now = self._segmenter.frames_seen
         ms = self.options.segmenter.frame_ms
-        if start is None or (now - start) * ms < self.options.min_provisional_ms:
+        if start is None or self._spec is not None or (now - start) * ms < self.options.min_provisional_ms:
             return
         if (now - self._last_provisional) * ms < self.options.provisional_interval_ms:
             return
         with self._lock:
-            busy = self._pending_finals > 0 or (self._provisional is not None and not self._provisional.done())
+            busy = self._pending > 0 or (self._provisional is not None and not self._provisional.done())
         if busy:
             return
         self._last_provisional = now
@@ -141,10 +215,10 @@ class DictationSession:
 
     def _transcribe_provisional(self, start: int, end: int, pcm: bytes) -> None:
         with self._lock:
-            stale = self._closed or self._abandoned or self._pending_finals > 0
+            stale = self._closed or self._abandoned or self._pending > 0
         if stale:
             return  # committed work comes first; a newer pass will follow
-        text = self._transcribe(pcm, 1.0, self._level(start, end))
+        text = self._transcribe(pcm, 1.0, self._level(start, end), quick=self.options.fast_stop)
         if text and not self._closed:
             self._publish(transcript.join([self.text_so_far, text]), final=False)
 

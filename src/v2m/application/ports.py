@@ -48,8 +48,8 @@ class AudioSource(Protocol):
         Raises AudioDeviceError if the device cannot be opened.
         """
 
-    def stop(self) -> None:
-        """Deliver what is still buffered, then close the device."""
+    def stop(self, drain: bool = True) -> None:
+        """Close the device; with `drain`, first deliver the audio still in flight."""
 
 
 class VoiceDetector(Protocol):
@@ -63,8 +63,11 @@ class Transcriber(Protocol):
     def load(self) -> None:
         """Load the model (slow); raises ModelError."""
 
-    def transcribe(self, pcm: bytes, prompt: str) -> list[SegmentScore]:
-        """Transcribe 16 kHz mono s16le audio; `prompt` is the preceding text."""
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
+        """Transcribe 16 kHz mono s16le audio; `prompt` is the preceding text.
+
+        `quick`: someone is waiting (the stop); trade a little accuracy for time.
+        """
 
 
 class TextSink(Protocol):

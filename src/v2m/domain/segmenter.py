@@ -67,6 +67,17 @@ class Segmenter:
     def committed_until(self) -> int:
         return self._floor
 
+    def settled(self) -> Utterance | None:
+        """The open utterance exactly as it will be committed, once its post-roll
+        of silence has passed; None while speech may still extend it."""
+        if self._open is None:
+            return None
+        end = self._last_speech + 1 + self._postroll
+        if self._frame < end:
+            return None
+        speech = sum(self._speech[: end - self._open])
+        return Utterance(self._open, end, speech) if speech >= self._min_speech else None
+
     def feed(self, is_speech: bool, energy: float = 0.0) -> list[Utterance]:
         """Add one frame's VAD decision; return utterances committed by it."""
         index = self._frame

@@ -23,6 +23,8 @@ class WhisperOptions:
     task: str = "transcribe"      # or "translate" (to English)
     beam_size: int = 5
     cpu_threads: int = 0
+    # Encoder window of quick passes, in seconds; 0 turns quick passes off.
+    quick_window_s: int = 10
 
 
 def pick_device(requested: str) -> tuple[str, str]:
@@ -73,9 +75,22 @@ class FasterWhisperTranscriber:
         finally:
             self._loaded.set()
         self.device = f"{device}/{compute}"
-        log.info("loaded %s on %s in %.2fs", self._name, self.device, time.monotonic() - started)
+        loaded = time.monotonic()
+        # One dummy pass: CTranslate2 allocates its buffers and the OS pages in
+        # the weights now, not during the user's first dictation.
+        self._warm_up()
+        log.info("loaded %s on %s in %.2fs, warmed up in %.2fs", self._name, self.device,
+                 loaded - started, time.monotonic() - loaded)
 
-    def transcribe(self, pcm: bytes, prompt: str) -> list[SegmentScore]:
+    def _warm_up(self) -> None:
+        import numpy as np
+
+        segments, _ = self._model.transcribe(np.zeros(16000, dtype=np.float32), language="en"
+                                             if self._name.endswith(".en") else None, beam_size=1,
+                                             without_timestamps=True, vad_filter=False)
+        list(segments)
+
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
         import numpy as np
 
         self._loaded.wait()
@@ -83,6 +98,13 @@ class FasterWhisperTranscriber:
             raise ModelError(self._load_error or f"model {self._name} is not loaded")
         options = self._get_options()
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        if quick and options.quick_window_s and len(audio) < (options.quick_window_s - 0.5) * 16000:
+            result = quick_pass(self._model, audio, prompt, options)
+            if result is not None:
+                return result  # else: degenerate output, run the full 30 s window
+        return self._full_pass(audio, prompt, options)
+
+    def _full_pass(self, audio, prompt: str, options: WhisperOptions) -> list[SegmentScore]:
         language = None if options.language == "auto" else options.language
         segments, _info = self._model.transcribe(
             audio, language=language, task=options.task, beam_size=options.beam_size,
@@ -90,3 +112,53 @@ class FasterWhisperTranscriber:
             without_timestamps=True, vad_filter=False)
         return [SegmentScore(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
                 for s in segments]
+
+
+def quick_pass(model, audio, prompt: str, options: WhisperOptions) -> list[SegmentScore] | None:
+    """Greedy, no timestamps, temperature 0, and the encoder fed a short window.
+
+    faster-whisper always pads the mel input to 30 s (3000 frames); CTranslate2
+    (3.19+) accepts fewer, and the encoder's cost falls with the window. About
+    10 s is the shortest window the stock weights handle without losing
+    accuracy. Returns None when the output looks degenerate (repetition, too
+    long), so the caller re-runs the full window.
+    """
+    import ctranslate2
+    import numpy as np
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+    language = "en" if options.language == "auto" and not model.model.is_multilingual else options.language
+    if language == "auto":
+        return None  # language detection needs the full path
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
+    mel = model.feature_extractor(audio)
+    frames = options.quick_window_s * 100
+    features = ctranslate2.StorageView.from_array(np.ascontiguousarray(pad_or_trim(mel, frames)[None]))
+    tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1):] \
+        if prompt.strip() else []
+    tokens += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    max_new = int(len(audio) / 16000 * 12) + 16  # speech runs at 2-4 tokens a second
+    (result,) = model.model.generate(
+        features, [tokens], beam_size=1, max_length=len(tokens) + max_new, return_scores=True,
+        return_no_speech_prob=True, suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))
+    ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+    text = tokenizer.decode(ids)
+    avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1)
+    ratio = get_compression_ratio(text) if text.strip() else 1.0
+    if len(ids) >= max_new - 1 or ratio > 2.4 or _repeats(text):
+        return None
+    return [SegmentScore(text, result.no_speech_prob, avg_logprob, ratio)] if text.strip() else []
+
+
+def _repeats(text: str, n: int = 3, times: int = 3) -> bool:
+    """A word n-gram repeated `times` times in a row: the decoder is looping."""
+    words = text.lower().split()
+    for size in range(1, n + 1):
+        for start in range(0, len(words) - size * times + 1):
+            gram = words[start:start + size]
+            if all(words[start + k * size:start + (k + 1) * size] == gram for k in range(times)):
+                return True
+    return False
