@@ -1,16 +1,21 @@
-"""Stop-to-text latency of dictations of about 5, 20 and 45 s.
+"""Stop-to-text latency and accuracy of dictations of about 5, 20 and 45 s.
 
-A private PulseAudio server plays synthesized speech (espeak-ng) into the
-daemon's microphone, as in the e2e tests. Each dictation ends with a 0.8 s
-pause, then `v2m toggle` stops it; we time that second toggle until its
-reply. Two systems run side by side, interleaved, on one daemon, switched
-with `transcription.streaming`:
+A private PulseAudio server plays synthesized speech (espeak-ng) in real time
+into the daemon's microphone, as in the e2e tests. One daemon serves three
+systems, switched by config between runs and interleaved:
 
-  streaming  v2m: utterances are transcribed while the user talks
-  baseline   the whole recording is transcribed at stop (most peers do this),
-             same model, same threads
+  v2m            streaming + fast stop (speculative and quick tail passes)
+  fast stop off  streaming, every pass beam search on the full 30 s window
+  baseline       the whole recording transcribed at stop, faster-whisper's
+                 stock 30 s window and beam 5, same model and threads
 
-    .venv/bin/python bench/dictation_latency.py [--reps 2]
+and two ways of stopping: after a 0.8 s pause, and 0.1 s after the last word.
+Stop-to-text is timed from sending the stop request to its reply (the C
+client adds about 1.3 ms, the venv's client about 55 ms). Also measured: from
+invoking `v2m toggle` to the first captured sample, and a dictation whose
+speech starts 100 ms after that toggle.
+
+    .venv/bin/python bench/dictation_latency.py [--reps 3]
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import read_pcm, say, silence, write_pcm  # noqa: E402
 from tests.support.wer import wer  # noqa: E402
+from v2m.core.client import DaemonClient  # noqa: E402
 
 POOL = [
     "The quick brown fox jumps over the lazy dog.",
@@ -47,80 +54,143 @@ POOL = [
     "I think the second option is cheaper and easier to maintain.",
 ]
 TARGETS_S = (5, 20, 45)
-PAUSE_S, END_PAUSE_S = 1.0, 0.8
+SYSTEMS = {"v2m": {"streaming": True, "fast_stop": True},
+           "fast stop off": {"streaming": True, "fast_stop": False},
+           "baseline": {"streaming": False, "fast_stop": False}}
+STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
+
+
+def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
+    """Cut espeak's trailing silence, so the last word ends the audio."""
+    import array
+
+    samples = array.array("h", pcm)
+    end = len(samples)
+    while end > 0 and abs(samples[end - 1]) < threshold:
+        end -= 1
+    return pcm[: end * 2]
 
 
 def build(target_s: float, out: Path, cache: Path) -> tuple[Path, str]:
-    parts, words, total, i = [silence(0.4)], [], 0.4, 0
+    parts, words, total, i = [silence(0.3)], [], 0.3, 0
     while total < target_s - 1:
-        sentence = POOL[i % len(POOL)]
         cached = cache / f"p{i % len(POOL)}.wav"
-        pcm = read_pcm(cached if cached.exists() else say(sentence, cached))
-        parts += [pcm, silence(PAUSE_S)]
-        words.append(sentence)
-        total += len(pcm) / 32000 + PAUSE_S
+        pcm = trimmed(read_pcm(cached if cached.exists() else say(POOL[i % len(POOL)], cached)))
+        if parts[-1] is not parts[0]:
+            parts.append(silence(1.0))
+        parts.append(pcm)
+        words.append(POOL[i % len(POOL)])
+        total += len(pcm) / 32000 + 1.0
         i += 1
-    parts[-1] = silence(0.05)  # the end pause is waited in real time below
     return write_pcm(out, b"".join(parts)), " ".join(words)
 
 
-def v2m(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).with_name("v2m")), *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+class Bench:
+    def __init__(self, tmp: Path) -> None:
+        self.pulse = PulseServer().start()
+        self.env = self.pulse.client_env()
+        for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+            self.env[var] = str(tmp / var)
+            os.makedirs(self.env[var], mode=0o700)
+        self.env.update(V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false")
+        self.sock = Path(self.env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
+        venv = Path(sys.executable).with_name("v2m")
+        built = ROOT / "dist" / "v2m"
+        self.toggle_argv = [str(built if built.exists() else venv), "toggle"]
+        self.daemon = subprocess.Popen([str(venv), "daemon"], env=self.env, stderr=subprocess.DEVNULL)
+        while not self._status().get("model_loaded"):
+            time.sleep(0.2)
 
+    def _status(self) -> dict:
+        try:
+            with DaemonClient(self.sock) as c:
+                return c.call("GET_STATUS")
+        except Exception:
+            return {}
 
-def dictate(env: dict, pulse: PulseServer, wav: Path) -> tuple[float, str]:
-    assert v2m(env, "toggle").returncode == 0
-    pulse.play(wav).wait()
-    time.sleep(END_PAUSE_S)
-    start = time.perf_counter()
-    out = v2m(env, "toggle")
-    elapsed = time.perf_counter() - start
-    return elapsed, out.stdout.strip()
+    def configure(self, settings: dict) -> None:
+        with DaemonClient(self.sock, timeout_s=60) as c:
+            c.call("UPDATE_CONFIG", {"transcription": settings})
+
+    def dictate(self, wav: Path, after_s: float, lead_s: float = 0.0) -> dict:
+        invoked = time.monotonic()
+        subprocess.run(self.toggle_argv, env=self.env, check=True, capture_output=True)
+        if lead_s:
+            time.sleep(max(0.0, lead_s - (time.monotonic() - invoked)))
+        self.pulse.play(wav).wait()
+        time.sleep(after_s)
+        with DaemonClient(self.sock, timeout_s=120) as c:
+            start = time.perf_counter()
+            reply = c.request("TOGGLE_RECORDING")
+            elapsed = time.perf_counter() - start
+        data = reply.get("data") or {}
+        return {"stop_s": elapsed, "text": data.get("transcription", ""), "path": data.get("stop_path"),
+                "first_sample_s": (data.get("first_frame_at") or invoked) - invoked}
+
+    def close(self) -> None:
+        self.daemon.terminate()
+        self.daemon.wait()
+        self.pulse.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="v2m-bench-"))
-    pulse = PulseServer().start()
-    env = pulse.client_env()
-    for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[var] = str(tmp / var)
-        os.makedirs(env[var], mode=0o700)
-    env.update(V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false")
-    dictations = {t: build(t, tmp / f"d{t}.wav", tmp) for t in TARGETS_S}
-    daemon = subprocess.Popen([str(Path(sys.executable).with_name("v2m")), "daemon"], env=env,
-                              stderr=subprocess.DEVNULL)
+    dictations = {t: build(t, tmp / f"d{t}.wav", tmp) for t in sorted(set(args.targets) | {5})}
+    bench = Bench(tmp)
+    runs: dict[tuple, list[dict]] = {}
     try:
-        while not json.loads(v2m(env, "status", "--json").stdout or "{}").get("model_loaded"):
-            time.sleep(0.2)
-        results: dict[tuple[int, str], list[tuple[float, float]]] = {}
         for _ in range(args.reps):
             for target, (wav, reference) in dictations.items():
-                for mode, streaming in (("streaming", "true"), ("baseline", "false")):
-                    v2m(env, "config", "set", "transcription.streaming", streaming)
-                    elapsed, text = dictate(env, pulse, wav)
-                    results.setdefault((target, mode), []).append((elapsed, wer(reference, text)))
+                if target not in args.targets:
+                    continue
+                for style, after in STYLES.items():
+                    for system, settings in SYSTEMS.items():
+                        bench.configure(settings)
+                        run = bench.dictate(wav, after)
+                        run["wer"] = wer(reference, run["text"])
+                        runs.setdefault((target, style, system), []).append(run)
+        bench.configure(SYSTEMS["v2m"])
+        early = [bench.dictate(dictations[5][0], 0.8, lead_s=0.1) for _ in range(args.reps)]
     finally:
-        daemon.terminate()
-        daemon.wait()
-        pulse.stop()
-    report(dictations, results, args.reps)
+        bench.close()
+    report({t: d for t, d in dictations.items() if t in args.targets}, runs, early, args.reps)
 
 
-def report(dictations, results, reps) -> None:
-    print(f"stop-to-text, median of {reps} runs each (tiny.en, CPU int8, beam 5)")
-    print(f"{'dictation':>10} {'streaming ms':>13} {'baseline ms':>12} {'ratio':>7} {'WER stream':>11} {'WER base':>9}")
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def report(dictations, runs, early, reps) -> None:
+    print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; tiny.en, CPU int8, 2 cores")
+    print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in SYSTEMS))
     for target, (wav, _) in dictations.items():
-        s = results[(target, "streaming")]
-        b = results[(target, "baseline")]
-        s_ms = statistics.median(e for e, _ in s) * 1000
-        b_ms = statistics.median(e for e, _ in b) * 1000
-        length = len(read_pcm(wav)) / 32000 + END_PAUSE_S
-        print(f"{length:>9.1f}s {s_ms:>13.0f} {b_ms:>12.0f} {b_ms / s_ms:>6.1f}x "
-              f"{statistics.mean(w for _, w in s):>11.3f} {statistics.mean(w for _, w in b):>9.3f}")
+        for style in STYLES:
+            cells = []
+            for system in SYSTEMS:
+                r = runs[(target, style, system)]
+                ms = [x["stop_s"] * 1000 for x in r]
+                cells.append(f"{pct(ms, .5):>6.0f}/{pct(ms, .95):<5.0f} WER {statistics.mean(x['wer'] for x in r):.3f}")
+            print(f"{len(read_pcm(wav)) / 32000:>5.1f}s {style:<17}" + "".join(f"{c:>24}" for c in cells))
+    print("\nratio v2m / baseline, p50:")
+    for target in dictations:
+        for style in STYLES:
+            v = pct([x["stop_s"] for x in runs[(target, style, "v2m")]], .5)
+            b = pct([x["stop_s"] for x in runs[(target, style, "baseline")]], .5)
+            print(f"  {target:>3} s, {style:<17} {v / b:.2f}")
+    paths = [x["path"] for k, r in runs.items() if k[2] == "v2m" for x in r]
+    print("\nv2m stop paths: " + ", ".join(f"{p} {paths.count(p)}" for p in ("ready", "joined", "tail")))
+    first = [x["first_sample_s"] * 1000 for r in runs.values() for x in r]
+    print(f"toggle -> first captured sample: p50 {pct(first, .5):.0f} ms, p95 {pct(first, .95):.0f} ms "
+          f"({len(first)} toggles)")
+    print(f"speech starting 100 ms after the toggle (5 s dictation): WER "
+          + ", ".join(f"{wer(dictations[5][1], x['text']):.3f}" for x in early)
+          + "; first words: " + " | ".join(" ".join(x["text"].split()[:4]) for x in early))
+    print(json.dumps({"paths": paths}))
 
 
 if __name__ == "__main__":

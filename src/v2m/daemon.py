@@ -159,6 +159,16 @@ def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str,
     return FasterWhisperTranscriber(t["model"], path, options)
 
 
+def build_source(device: str):
+    if device.startswith("file:"):
+        from v2m.infrastructure.wav_file_source import WavFileSource
+
+        return WavFileSource(device[len("file:"):])
+    from v2m.infrastructure.pyaudio_source import PyAudioSource
+
+    return PyAudioSource(device)
+
+
 def build_sinks(config: Mapping[str, Any]) -> list:
     from v2m.infrastructure.clipboard import ClipboardSink
     from v2m.infrastructure.keyboard import PasteSink, TypeSink
@@ -176,7 +186,6 @@ class DaemonApp:
 
     def __init__(self, store: TomlConfigStore) -> None:
         from v2m.infrastructure.notify_send import NotifySendNotifier
-        from v2m.infrastructure.pyaudio_source import PyAudioSource
         from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector
 
         self.stop_requested = threading.Event()
@@ -191,7 +200,7 @@ class DaemonApp:
         self.spool = FileAudioSpool(paths.state_dir() / "spool")
         self.dictation = DictationService(
             self.control,
-            source=lambda: PyAudioSource(config()["audio"]["device"]),
+            source=lambda: build_source(config()["audio"]["device"]),
             vad=lambda: WebRtcVoiceDetector(config()["audio"]["vad_aggressiveness"]),
             transcriber=self.transcriber, worker=self.worker,
             sinks=lambda: build_sinks(config()),

@@ -58,6 +58,7 @@ class DictationSession:
         self._closed = False      # no more frames
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
+        self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
 
     @property
     def duration_s(self) -> float:

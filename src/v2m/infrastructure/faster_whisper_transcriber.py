@@ -99,7 +99,7 @@ class FasterWhisperTranscriber:
         options = self._get_options()
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
         if quick and options.quick_window_s and len(audio) < (options.quick_window_s - 0.5) * 16000:
-            result = quick_pass(self._model, audio, prompt, options)
+            result = quick_pass(self._model, audio, prompt, options, options.beam_size)
             if result is not None:
                 return result  # else: degenerate output, run the full 30 s window
         return self._full_pass(audio, prompt, options)
@@ -114,14 +114,19 @@ class FasterWhisperTranscriber:
                 for s in segments]
 
 
-def quick_pass(model, audio, prompt: str, options: WhisperOptions) -> list[SegmentScore] | None:
-    """Greedy, no timestamps, temperature 0, and the encoder fed a short window.
+def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: int = 1) -> list[SegmentScore] | None:
+    """No timestamps, temperature 0, and the encoder fed a short window.
 
     faster-whisper always pads the mel input to 30 s (3000 frames); CTranslate2
     (3.19+) accepts fewer, and the encoder's cost falls with the window. About
     10 s is the shortest window the stock weights handle without losing
     accuracy. Returns None when the output looks degenerate (repetition, too
     long), so the caller re-runs the full window.
+
+    Beam width: measured on 12 espeak sentences with their preceding text as
+    prompt, greedy took 132 ms at WER 0.147 and beam 5 took 183 ms at WER
+    0.123 (the full 30 s window with beam 5: 409 ms, WER 0.162), so quick
+    passes keep the configured beam.
     """
     import ctranslate2
     import numpy as np
@@ -141,7 +146,7 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions) -> list[Segme
     tokens += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
     max_new = int(len(audio) / 16000 * 12) + 16  # speech runs at 2-4 tokens a second
     (result,) = model.model.generate(
-        features, [tokens], beam_size=1, max_length=len(tokens) + max_new, return_scores=True,
+        features, [tokens], beam_size=beam_size, max_length=len(tokens) + max_new, return_scores=True,
         return_no_speech_prob=True, suppress_blank=True,
         suppress_tokens=get_suppressed_tokens(tokenizer, [-1]))
     ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
