@@ -84,3 +84,44 @@ def test_noise_segments_score_as_no_speech(tiny_en, tmp_path):
 
     segments = tiny_en.transcribe(read_pcm(white_noise(2.0, 0.6, tmp_path / "n.wav")), prompt="")
     assert all(s.no_speech_prob > 0.5 for s in segments)
+
+
+def test_quick_pass_on_a_short_window_keeps_accuracy(tiny_en, speech_dir):
+    """The 10 s encoder window against Whisper's 30 s, same beam, same prompts."""
+    import numpy as np
+
+    from v2m.infrastructure.faster_whisper_transcriber import quick_pass
+
+    quick, full = [], []
+    for index, sentence in enumerate(SENTENCES):
+        pcm = read_pcm(speech_dir / f"s{index}.wav")
+        audio = np.frombuffer(pcm, np.int16).astype(np.float32) / 32768
+        prompt = SENTENCES[index - 1] if index else ""
+        segments = quick_pass(tiny_en._model, audio, prompt, WhisperOptions(), 5)
+        assert segments is not None  # not degenerate: no fallback to the 30 s window
+        quick.append(wer(sentence, " ".join(s.text for s in segments)))
+        full.append(wer(sentence, " ".join(s.text for s in tiny_en._full_pass(audio, prompt, WhisperOptions()))))
+    # Three sentences are too few to prove parity (bench/dictation_latency.py
+    # measures it on 45 s of speech); measured here 0.12-0.22 for both
+    # windows. A mis-fed encoder (wrong mel length, padding) scores near 1.
+    assert sum(quick) / len(quick) <= sum(full) / len(full) + 0.15
+    assert sum(quick) / len(quick) <= SENTENCE_WER_BOUND
+
+
+def test_repetition_is_detected_as_degenerate():
+    from v2m.infrastructure.faster_whisper_transcriber import _repeats
+
+    assert _repeats("I think I think I think so")
+    assert _repeats("no no no")
+    assert not _repeats("the cat sat on the mat by the door")
+
+
+def test_wav_file_source_delivers_the_file_in_frames(speech_dir):
+    from v2m.infrastructure.wav_file_source import WavFileSource
+
+    frames: list[bytes] = []
+    source = WavFileSource(str(speech_dir / "s1.wav"))
+    source.start(frames.append, lambda exc: None)
+    source.stop()
+    pcm = read_pcm(speech_dir / "s1.wav")
+    assert b"".join(frames) == pcm[: len(pcm) - len(pcm) % FRAME_BYTES]

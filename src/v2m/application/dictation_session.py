@@ -6,6 +6,7 @@ been followed by its post-roll of silence, its audio can no longer change
 unless speech resumes, so it is transcribed at once (speculatively), not
 after the full `min_silence_ms`. If the user stops during that pause, the
 text is ready or being made: the stop never transcribes that audio twice.
+Passes over short audio also use a short encoder window (`quick`).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class DictationSession:
         self._closed = True
         adopted = bool(committed) and self._spec is not None and self._spec[0] == committed[0]
         for utterance in committed:
-            self._commit(utterance, tail=True)
+            self._commit(utterance)
         if not self.options.streaming and self._utterances:
             self._finals.append(self._worker.submit(self._transcribe_all))
         # ready: the text was there; joined: a pass of that very audio was running;
@@ -111,7 +112,7 @@ class DictationSession:
 
     # -- committed and speculative passes ---------------------------------------
 
-    def _commit(self, utterance: Utterance, tail: bool = False) -> None:
+    def _commit(self, utterance: Utterance) -> None:
         self._utterances.append(utterance)
         if not self.options.streaming:
             return
@@ -124,8 +125,7 @@ class DictationSession:
         pcm = self._audio(utterance)
         with self._lock:
             self._pending += 1
-        quick = tail and self.options.fast_stop  # the user is waiting on this one
-        self._finals.append(self._worker.submit(self._transcribe_final, utterance, pcm, quick))
+        self._finals.append(self._worker.submit(self._transcribe_final, utterance, pcm))
 
     def _maybe_speculate(self) -> None:
         settled = self._segmenter.settled()
@@ -159,12 +159,12 @@ class DictationSession:
     def _adopt(self, spec: Future[str]) -> None:
         self._append_final(spec.result())
 
-    def _transcribe_final(self, utterance: Utterance, pcm: bytes, quick: bool) -> None:
+    def _transcribe_final(self, utterance: Utterance, pcm: bytes) -> None:
         try:
             if self._abandoned:
                 return
             self._append_final(self._transcribe(pcm, utterance.speech_frames / utterance.frames,
-                                                self._level(utterance.start, utterance.end), quick))
+                                                self._level(utterance.start, utterance.end)))
         finally:
             with self._lock:
                 self._pending -= 1
@@ -181,9 +181,10 @@ class DictationSession:
         if text:
             self._texts.append(text)
 
-    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, quick: bool = False) -> str:
+    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float) -> str:
         prompt = transcript.prompt_tail(self.text_so_far, self.options.prompt_chars)
-        segments = self._transcriber.transcribe(pcm, prompt, quick=quick)
+        # Fast stop reads short utterances with the short encoder window.
+        segments = self._transcriber.transcribe(pcm, prompt, quick=self.options.fast_stop)
         return transcript.join([s.text for s in segments
                                 if keep_segment(s, speech_ratio, level, self.options.gate)])
 
@@ -219,7 +220,7 @@ class DictationSession:
             stale = self._closed or self._abandoned or self._pending > 0
         if stale:
             return  # committed work comes first; a newer pass will follow
-        text = self._transcribe(pcm, 1.0, self._level(start, end), quick=self.options.fast_stop)
+        text = self._transcribe(pcm, 1.0, self._level(start, end))
         if text and not self._closed:
             self._publish(transcript.join([self.text_so_far, text]), final=False)
 

@@ -66,7 +66,7 @@ class Transcriber(Protocol):
     def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
         """Transcribe 16 kHz mono s16le audio; `prompt` is the preceding text.
 
-        `quick`: someone is waiting (the stop); trade a little accuracy for time.
+        `quick`: short audio may use a shorter encoder window than Whisper's 30 s.
         """
 
 
