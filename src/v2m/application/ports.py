@@ -6,6 +6,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel  # noqa: F401
 from v2m.domain.hallucination import SegmentScore
+from v2m.domain.subtitles import FileTranscript
 
 
 class ConfigStore(Protocol):
@@ -141,3 +142,25 @@ class ModelRepository(Protocol):
 class ModelValidator(Protocol):
     def check_loads(self, path: str) -> None:
         """Raise ModelError unless CTranslate2 can load the model at `path`."""
+
+
+class FileTranscriber(Protocol):
+    def transcribe_file(self, path: str, on_progress: Callable[[float, float], None] | None = None,
+                        prompt: str = "") -> FileTranscript:
+        """Decode an audio or video file (PyAV) and transcribe it with timestamps.
+
+        `on_progress(done_s, total_s)` is called as segments come out. Raises
+        MediaError for a missing, unreadable or non-audio file, ModelError if
+        the model is not loaded.
+        """
+
+
+class ChatModel(Protocol):
+    """An LLM behind an OpenAI-compatible chat-completions endpoint."""
+
+    @property
+    def name(self) -> str:
+        """The model and endpoint, for messages (never the API key)."""
+
+    def complete(self, system: str, user: str) -> str:
+        """One chat completion; raises LlmError on timeout, HTTP error or empty output."""

@@ -78,3 +78,11 @@ class ModelError(V2mError):
 
 class OutputError(V2mError):
     """A text output (clipboard, typing, notification) failed."""
+
+
+class MediaError(V2mError):
+    """A file to transcribe is missing, unreadable or not audio."""
+
+
+class LlmError(V2mError):
+    """The language model (refinement, translation) failed or gave unusable output."""
