@@ -59,6 +59,17 @@ class FasterWhisperTranscriber:
     def loaded(self) -> bool:
         return self._model is not None
 
+    @property
+    def options(self) -> WhisperOptions:
+        return self._get_options()
+
+    def whisper_model(self):
+        """The loaded faster_whisper.WhisperModel (waits for the load); raises ModelError."""
+        self._loaded.wait()
+        if self._model is None:
+            raise ModelError(self._load_error or f"model {self._name} is not loaded")
+        return self._model
+
     def load(self) -> None:
         from faster_whisper import WhisperModel
 
