@@ -192,3 +192,31 @@ class FakeSpool:
 
     def remove(self, spool_id: str) -> None:
         del self._leftovers[spool_id]
+
+
+# -- LLM fakes ----------------------------------------------------------------
+
+from typing import Callable
+
+from v2m.domain.errors import LlmError
+
+
+class FakeChatModel:
+    """A ChatModel answering `reply(user)` (or the string `reply`), or raising LlmError.
+
+    Records (system, user) of every call in `calls`. The default reply
+    capitalises the text and adds a full stop, like a light refinement.
+    """
+
+    name = "fake-llm at http://fake/v1"
+
+    def __init__(self, reply: Callable[[str], str] | str | None = None, error: str | None = None) -> None:
+        self.reply = reply if reply is not None else (lambda text: text[:1].upper() + text[1:].rstrip(".") + ".")
+        self.error = error
+        self.calls: list[tuple[str, str]] = []
+
+    def complete(self, system: str, user: str) -> str:
+        self.calls.append((system, user))
+        if self.error is not None:
+            raise LlmError(self.error, "fake hint")
+        return self.reply(user) if callable(self.reply) else self.reply

@@ -19,14 +19,18 @@ from v2m import __version__
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation import DictationService
 from v2m.application.dictation_session import DictationOptions
+from v2m.application.file_transcription import FileTranscriptionService
 from v2m.application.model_slot import ModelSlot
 from v2m.application.recovery import recover_spool
+from v2m.application.text_commands import TextCommands
+from v2m.application.text_refinement import TextRefiner
 from v2m.core import logging_setup, paths
 from v2m.core.dispatcher import Dispatcher
 from v2m.core.events import EventBus
 from v2m.core.instance_lock import InstanceLock
 from v2m.core.server import SocketServer
-from v2m.domain.errors import NotAvailable, V2mError
+from v2m.domain import text_rules
+from v2m.domain.errors import V2mError
 from v2m.domain.segmenter import SegmenterOptions
 from v2m.infrastructure.file_spool import FileAudioSpool
 from v2m.infrastructure.jsonl_history import JsonlHistoryStore
@@ -34,13 +38,6 @@ from v2m.infrastructure.proc_telemetry import ProcTelemetry
 from v2m.infrastructure.toml_config_store import TomlConfigStore
 
 log = logging.getLogger("v2m.daemon")
-
-# Seed commands whose use cases have not landed yet answer with this error.
-PENDING_COMMANDS = {
-    "TRANSCRIBE_FILE": "file transcription",
-    "PROCESS_TEXT": "LLM refinement", "TRANSLATE_TEXT": "translation",
-}
-
 
 def open_config_store() -> TomlConfigStore:
     return TomlConfigStore(paths.config_file())
@@ -100,18 +97,9 @@ def list_input_devices() -> list[dict[str, Any]]:
     return list_devices()
 
 
-def _not_available(cmd: str, feature: str) -> Callable[[Mapping[str, Any]], Any]:
-    def handler(_data: Mapping[str, Any]) -> Any:
-        raise NotAvailable(f"{cmd}: {feature} is not available in v2m {__version__} yet")
-    return handler
-
-
-def build_handlers(control: DaemonControl,
-                   dictation: DictationService) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
-    handlers: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-        cmd: _not_available(cmd, feature) for cmd, feature in PENDING_COMMANDS.items()
-    }
-    handlers.update({
+def build_handlers(control: DaemonControl, dictation: DictationService, files: FileTranscriptionService,
+                   text: TextCommands) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+    return {
         "PING": control.ping,
         "GET_STATUS": control.status,
         "SHUTDOWN": control.shutdown,
@@ -123,8 +111,10 @@ def build_handlers(control: DaemonControl,
         "STOP_RECORDING": dictation.stop,
         "TOGGLE_RECORDING": dictation.toggle,
         "CANCEL_RECORDING": dictation.cancel,
-    })
-    return handlers
+        "TRANSCRIBE_FILE": files.transcribe,
+        "PROCESS_TEXT": text.process_text,
+        "TRANSLATE_TEXT": text.translate_text,
+    }
 
 
 def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
@@ -135,7 +125,27 @@ def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
                                    max_utterance_ms=audio["max_utterance_s"] * 1000),
         streaming=config["transcription"]["streaming"],
         fast_stop=config["transcription"]["fast_stop"],
+        vocabulary=tuple(config["text"]["vocabulary"]),
     )
+
+
+def build_refiner(config: Callable[[], Mapping[str, Any]]) -> TextRefiner:
+    """LLM refinement and translation; endpoint and prompts are read per use."""
+    from v2m.infrastructure.openai_chat import OpenAiChatModel
+    from v2m.infrastructure.prompt_files import load_prompt
+
+    def chat() -> OpenAiChatModel:
+        llm = config()["llm"]
+        return OpenAiChatModel(llm["base_url"], llm["model"], llm["api_key_env"], llm["timeout_s"],
+                               llm["retries"])
+    return TextRefiner(chat, lambda name: load_prompt(name, paths.config_file().parent / "prompts"))
+
+
+def build_file_transcriber(transcriber: Callable[[], Any]):
+    """Files go through the daemon's current (warm) model."""
+    from v2m.infrastructure.whisper_file_transcriber import WhisperFileTranscriber
+
+    return WhisperFileTranscriber(lambda: transcriber().whisper_model(), lambda: transcriber().options)
 
 
 # Changing these needs a new model load; the other transcription keys are
@@ -177,6 +187,19 @@ def build_sinks(config: Mapping[str, Any]) -> list:
     return [kinds[name]() for name in config["output"]["sinks"]]
 
 
+def local_file_transcriber(config: Mapping[str, Any]):
+    """For `v2m transcribe` without a daemon: the configured model, loaded here."""
+    transcriber = build_transcriber(config, lambda: config)
+    transcriber.load()
+    return build_file_transcriber(lambda: transcriber)
+
+
+def local_text_commands(config: Mapping[str, Any]) -> TextCommands:
+    """For `v2m refine` and `v2m translate` without a daemon."""
+    refiner = build_refiner(lambda: config)
+    return TextCommands(lambda: refiner)
+
+
 class DaemonApp:
     """The wired daemon: start() serves the socket, stop() tears it down.
 
@@ -198,6 +221,7 @@ class DaemonApp:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-asr")
         self.history = open_history()
         self.spool = FileAudioSpool(paths.state_dir() / "spool")
+        self.refiner = build_refiner(config)
         self.dictation = DictationService(
             self.control,
             source=lambda: build_source(config()["audio"]["device"]),
@@ -206,15 +230,20 @@ class DaemonApp:
             sinks=lambda: build_sinks(config()),
             notifier=NotifySendNotifier(self.control.config["output"]["notify"]),
             history=self.history, spool=self.spool, events=self.bus,
-            options=lambda: dictation_options(config()))
+            options=lambda: dictation_options(config()),
+            rules=lambda: text_rules.from_config(config()["text"]),
+            refiner=lambda: self.refiner if config()["llm"]["refine"] else None)
+        self.files = FileTranscriptionService(
+            self.control, build_file_transcriber(lambda: self.transcriber.current), self.worker, self.bus,
+            prompt=lambda: text_rules.vocabulary_prompt(config()["text"]["vocabulary"]))
         self.control.add_status_provider(self._engine_status)
         self._next_model = None
         self.control.add_config_check(self._prepare_model)
         self.control.add_config_listener(self._swap_model)
         self.control.add_config_listener(
             lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
-        self.server = SocketServer(paths.socket_path(),
-                                   Dispatcher(build_handlers(self.control, self.dictation)), self.bus)
+        handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
+        self.server = SocketServer(paths.socket_path(), Dispatcher(handlers), self.bus)
 
     def _engine_status(self) -> dict[str, Any]:
         current = self.transcriber.current

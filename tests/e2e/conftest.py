@@ -24,9 +24,31 @@ def v2m_argv() -> list[str]:
     return [str(entry)]
 
 
-def run_v2m(*args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_v2m(*args: str, timeout: float = 60, env: dict | None = None, cwd: Path | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(v2m_argv() + list(args), capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=env, cwd=cwd, input=input)
+
+
+NOTIFY_STANDIN = """#!/bin/sh
+# Records its arguments, one line per call, as notify-send would show them.
+printf '%s\\n' "$*" >> "$V2M_TEST_NOTIFY_LOG"
+echo 42
+"""
+
+
+@pytest.fixture
+def notifications(tmp_path, monkeypatch) -> Path:
+    """A recording `notify-send` first on PATH; returns the file it writes."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    notify = bin_dir / "notify-send"
+    notify.write_text(NOTIFY_STANDIN)
+    notify.chmod(0o755)
+    log = tmp_path / "notifications.log"
+    monkeypatch.setenv("V2M_TEST_NOTIFY_LOG", str(log))
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
 
 
 class DaemonProcess:

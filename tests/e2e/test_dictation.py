@@ -5,9 +5,7 @@ notification stand-in and the history."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import stat
 import threading
 import time
 from pathlib import Path
@@ -23,27 +21,13 @@ from v2m.core.client import DaemonClient
 # 0.15-0.22; a lost tail or garbled capture scores 0.4 and more.
 DICTATION_WER_BOUND = 0.3
 
-NOTIFY_STANDIN = """#!/bin/sh
-# Records its arguments, one line per call, as notify-send would show them.
-printf '%s\\n' "$*" >> "$V2M_TEST_NOTIFY_LOG"
-echo 42
-"""
-
-
 @pytest.fixture
-def desktop(pulse, xvfb, tmp_path, monkeypatch):
+def desktop(pulse, xvfb, notifications, monkeypatch):
     """Environment of a desktop session: microphone, display, notifications."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    notify = bin_dir / "notify-send"
-    notify.write_text(NOTIFY_STANDIN)
-    notify.chmod(notify.stat().st_mode | stat.S_IEXEC)
-    log = tmp_path / "notifications.log"
-    for key, value in {**pulse.env, "DISPLAY": xvfb.display, "V2M_TEST_NOTIFY_LOG": str(log),
-                       "PATH": f"{bin_dir}:{os.environ['PATH']}"}.items():
+    for key, value in {**pulse.env, "DISPLAY": xvfb.display}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return log
+    return notifications
 
 
 @pytest.fixture

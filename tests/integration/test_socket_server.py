@@ -115,11 +115,13 @@ def test_truncated_frame_closes_only_that_connection(daemon):
     other.close()
 
 
-def test_recording_commands_answer_with_a_clear_error(daemon):
+def test_text_and_file_commands_without_data_name_what_is_missing(daemon):
     with DaemonClient() as client:
-        for cmd in ("TRANSCRIBE_FILE", "PROCESS_TEXT", "TRANSLATE_TEXT"):
-            reply = client.request(cmd)
-            assert reply["status"] == "error" and "not available" in reply["error"], cmd
+        for cmd, field in (("TRANSCRIBE_FILE", "data.path"), ("PROCESS_TEXT", "data.text"),
+                           ("TRANSLATE_TEXT", "data.to")):
+            reply = client.request(cmd, {"text": "hi"} if cmd == "TRANSLATE_TEXT" else {})
+            assert reply["status"] == "error" and field in reply["error"], (cmd, reply)
+        assert client.call("PING")["message"] == "PONG"
 
 
 def test_single_instance_lock_names_the_running_pid(daemon):

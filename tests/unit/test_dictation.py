@@ -2,20 +2,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.fakes import (FakeConfigStore, FakeHistory, FakeNotifier, FakeSink, FakeSource, FakeSpool,
+from tests.fakes import (FakeChatModel, FakeConfigStore, FakeHistory, FakeNotifier, FakeSink, FakeSource, FakeSpool,
                          FakeTelemetry, FakeTranscriber, FakeVad, RecordingEvents, script)
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation import DictationService
 from v2m.application.dictation_session import DictationOptions
 from v2m.application.recovery import recover_spool
 from v2m.domain.audio_math import FRAME_BYTES
+from v2m.application.text_refinement import TextRefiner
 from v2m.domain.errors import AudioDeviceError, InvalidState, ModelError, NoSpeech
+from v2m.domain.text_rules import TextRules, parse_replacement
 
 THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), (0, 30))
 
 
 class Rig:
-    def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None):
+    def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
+                 rules=TextRules(), refiner=None, vocabulary=()):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -30,7 +33,8 @@ class Rig:
             self.control, source=lambda: self.source, vad=FakeVad, transcriber=self.transcriber,
             worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
             history=self.history, spool=self.spool, events=self.events,
-            options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop))
+            options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary),
+            rules=lambda: rules, refiner=lambda: refiner)
 
     def dictate(self):
         assert self.service.toggle({}) == {"state": "recording"}
@@ -201,3 +205,42 @@ def test_fast_stop_off_neither_speculates_nor_uses_quick_passes():
     reply = rig.dictate()
     assert reply["transcription"] == "w6" and reply["stop_path"] == "tail"
     assert rig.transcriber.quick_calls == 0 and rig.source.drained is True
+
+
+def test_text_rules_apply_to_the_delivered_and_saved_text():
+    rig = Rig(THREE_UTTERANCES, rules=TextRules(replacements=(parse_replacement("w2 => two"),)))
+    reply = rig.dictate()
+    assert reply["transcription"] == "W1 two w3" and rig.sinks[0].received == ["W1 two w3"]
+    assert rig.history.records[0] == {**rig.history.records[0], "text": "W1 two w3", "raw": "w1 w2 w3"}
+
+
+def test_vocabulary_leads_every_prompt():
+    rig = Rig(THREE_UTTERANCES, vocabulary=("Kubernetes", "PyAudio"))
+    rig.dictate()
+    finals = [p for n, p in rig.transcriber.calls if n < 60 * FRAME_BYTES][-3:]
+    assert finals == ["Kubernetes, PyAudio.", "Kubernetes, PyAudio. w1", "Kubernetes, PyAudio. w1 w2"]
+
+
+def _refiner(chat):
+    return TextRefiner(lambda: chat, lambda name: f"prompt {name}")
+
+
+def test_refinement_runs_before_delivery_and_history_keeps_the_raw_text():
+    chat = FakeChatModel(reply=lambda text: text.upper())
+    rig = Rig(THREE_UTTERANCES, refiner=_refiner(chat))
+    reply = rig.dictate()
+    assert reply["transcription"] == "W1 W2 W3" and "refine_error" not in reply
+    assert rig.sinks[0].received == ["W1 W2 W3"] and chat.calls == [("prompt refine", "w1 w2 w3")]
+    assert rig.history.records[0]["text"] == "W1 W2 W3" and rig.history.records[0]["raw"] == "w1 w2 w3"
+
+
+@pytest.mark.parametrize("chat", [FakeChatModel(error="LLM at http://fake/v1 answered HTTP 500"),
+                                  FakeChatModel(reply="w1"), FakeChatModel(reply="")])
+def test_refinement_failure_delivers_the_raw_text_and_says_so(chat):
+    rig = Rig(THREE_UTTERANCES, refiner=_refiner(chat))
+    reply = rig.dictate()
+    assert reply["transcription"] == "w1 w2 w3" and reply["refine_error"]
+    assert rig.sinks[0].received == ["w1 w2 w3"] and rig.history.records[0]["text"] == "w1 w2 w3"
+    assert "raw" not in rig.history.records[0]
+    title, body = rig.notifier.shown[-1][:2]
+    assert "refinement failed" in title and body == "w1 w2 w3"

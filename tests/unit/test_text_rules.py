@@ -18,7 +18,8 @@ def test_spoken_punctuation_and_commands(raw, expected):
 
 
 def test_spoken_words_stay_words_when_the_option_is_off():
-    assert apply("the period of time", TextRules()) == "The period of time"
+    assert apply("the period of time", TextRules()) == "the period of time"
+    assert apply("the period of time", TextRules(replacements=(Replacement("x", "y"),))) == "The period of time"
 
 
 def test_replacements_whole_word_and_case_aware():
@@ -31,10 +32,32 @@ def test_replacements_whole_word_and_case_aware():
     assert apply("tehran", rules) == "Tehran"
 
 
-def test_capitalisation_after_sentence_ends_and_breaks():
-    assert apply("one. two? three! four\nfive", TextRules()) == "One. Two? Three! Four\nFive"
+def test_capitalisation_only_where_a_spoken_command_ended_the_sentence():
+    assert apply("one period two question mark three new line four", SPOKEN) == "One. Two? Three\nFour"
+    # Whisper's own text keeps its casing, apart from the first letter.
+    assert apply("one. two e.g. three", SPOKEN) == "One. two e.g. three"
 
 
 def test_bad_replacement_rule_is_rejected_with_the_form():
     with pytest.raises(ValueError, match="spoken words => written form"):
         parse_replacement("github GitHub")
+
+
+@pytest.mark.parametrize("raw", ["see e.g. example.com at 3.5 GHz", "v2m's U.S. release"])
+def test_written_punctuation_is_left_alone(raw):
+    assert apply(raw, SPOKEN) == raw[0].upper() + raw[1:]
+
+
+def test_vocabulary_leads_the_prompt():
+    from v2m.domain.text_rules import vocabulary_prompt
+
+    assert vocabulary_prompt(["Kubernetes", " PyAudio "], "Earlier text.") == "Kubernetes, PyAudio. Earlier text."
+    assert vocabulary_prompt([], "Earlier text.") == "Earlier text."
+    assert vocabulary_prompt(["v2m"]) == "v2m."
+
+
+def test_rules_from_the_config_table():
+    from v2m.domain.text_rules import from_config
+
+    rules = from_config({"replacements": ["e mail => email"], "spoken_punctuation": True})
+    assert apply("send an e mail period", rules) == "Send an email."

@@ -55,6 +55,15 @@ class DaemonControl:
         if old is not new:
             self._events.publish({"type": "state_changed", "state": new.value, "previous": old.value})
 
+    def claim(self, expected: DaemonState, new: DaemonState) -> bool:
+        """Move from `expected` to `new` atomically; False if the state was another."""
+        with self._lock:
+            if self._state is not expected:
+                return False
+            self._state = new
+        self._events.publish({"type": "state_changed", "state": new.value, "previous": expected.value})
+        return True
+
     def ping(self, _data: Mapping[str, Any]) -> dict[str, Any]:
         return {"message": "PONG"}
 

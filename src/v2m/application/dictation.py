@@ -11,10 +11,12 @@ from typing import Any, Callable, Mapping, Sequence
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation_session import DictationOptions, DictationSession
 from v2m.application.outputs import deliver_all, failed
+from v2m.application.text_refinement import TextRefiner
 from v2m.application.ports import (AudioSource, AudioSpool, EventSink, HistoryStore, Notifier,
                                    TextSink, Transcriber, VoiceDetector)
 from v2m.domain.errors import InvalidState, NoSpeech, V2mError
 from v2m.domain.state import DaemonState
+from v2m.domain.text_rules import TextRules, apply as apply_rules
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +26,15 @@ class DictationService:
                  vad: Callable[[], VoiceDetector], transcriber: Transcriber, worker: Executor,
                  sinks: Callable[[], Sequence[TextSink]], notifier: Notifier,
                  history: HistoryStore, spool: AudioSpool, events: EventSink,
-                 options: Callable[[], DictationOptions]) -> None:
+                 options: Callable[[], DictationOptions],
+                 rules: Callable[[], TextRules] = TextRules,
+                 refiner: Callable[[], TextRefiner | None] = lambda: None) -> None:
         self._control = control
         self._new_source, self._new_vad, self._new_sinks = source, vad, sinks
         self._transcriber, self._worker = transcriber, worker
         self._notifier, self._history, self._spool = notifier, history, spool
         self._events, self._options = events, options
+        self._rules, self._refiner = rules, refiner
         self._lock = threading.Lock()
         self._session: DictationSession | None = None
         self._source: AudioSource | None = None
@@ -127,26 +132,40 @@ class DictationService:
 
     def _finish(self, session: DictationSession) -> dict[str, Any]:
         try:
-            text = session.finish()
+            raw = session.finish()
         except V2mError as exc:
             # The audio stays in the spool; the next start recovers it.
             self._notify("v2m: transcription failed", str(exc))
             raise
         duration = round(session.duration_s, 2)
-        if not text:
+        if not raw:
             self._spool.discard()
             self._notify("v2m", "No speech detected")
             raise NoSpeech()
-        self._history.append({"time": self._started_at, "duration_s": duration,
-                              "model": self._transcriber.model_name, "text": text})
+        text, refine_error = self._post_process(raw)
+        record = {"time": self._started_at, "duration_s": duration,
+                  "model": self._transcriber.model_name, "text": text}
+        self._history.append(record if text == raw else {**record, "raw": raw})
         self._spool.discard()  # the words are safe in the history now
         outputs = deliver_all(text, self._new_sinks())
-        bad = failed(outputs)
-        self._notify("v2m" + (f" ({', '.join(bad)} failed)" if bad else ""), text)
-        return {"state": DaemonState.IDLE.value, "transcription": text,
-                "duration_s": duration, "outputs": outputs, "stop_path": session.stop_path,
-                # CLOCK_MONOTONIC is shared by all processes: benchmarks compare it with theirs.
-                "first_frame_at": session.first_frame_at}
+        problems = [f"{', '.join(failed(outputs))} failed"] if failed(outputs) else []
+        problems += ["raw text: refinement failed"] if refine_error else []
+        self._notify("v2m" + (f" ({'; '.join(problems)})" if problems else ""), text)
+        reply = {"state": DaemonState.IDLE.value, "transcription": text,
+                 "duration_s": duration, "outputs": outputs, "stop_path": session.stop_path,
+                 # CLOCK_MONOTONIC is shared by all processes: benchmarks compare it with theirs.
+                 "first_frame_at": session.first_frame_at}
+        return {**reply, "refine_error": refine_error} if refine_error else reply
+
+    def _post_process(self, raw: str) -> tuple[str, str | None]:
+        """Text rules, then the optional LLM refinement, which falls back to
+        the rule-applied text on any failure (the audio is still spooled)."""
+        text = apply_rules(raw, self._rules())
+        refiner = self._refiner()
+        if refiner is None:
+            return text, None
+        result = refiner.refine(text)
+        return result.text, result.error
 
     def _notify(self, title: str, body: str) -> None:
         try:

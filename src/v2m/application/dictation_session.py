@@ -18,7 +18,7 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
-from v2m.domain import transcript
+from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
 from v2m.domain.hallucination import GateOptions, keep_segment
 from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
@@ -33,6 +33,8 @@ class DictationOptions:
     # Speculative finalization and the quick tail pass (see the module doc).
     fast_stop: bool = True
     prompt_chars: int = 200
+    # Words the user dictates often; they lead every prompt to bias recognition.
+    vocabulary: tuple[str, ...] = ()
     provisional_interval_ms: int = 1500
     min_provisional_ms: int = 900
 
@@ -182,7 +184,8 @@ class DictationSession:
             self._texts.append(text)
 
     def _transcribe(self, pcm: bytes, speech_ratio: float, level: float) -> str:
-        prompt = transcript.prompt_tail(self.text_so_far, self.options.prompt_chars)
+        prompt = text_rules.vocabulary_prompt(
+            self.options.vocabulary, transcript.prompt_tail(self.text_so_far, self.options.prompt_chars))
         # Fast stop reads short utterances with the short encoder window.
         segments = self._transcriber.transcribe(pcm, prompt, quick=self.options.fast_stop)
         return transcript.join([s.text for s in segments

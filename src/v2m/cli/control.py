@@ -37,8 +37,19 @@ cancel = _recording_command("cancel", "CANCEL_RECORDING", "Stop recording and di
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full status as JSON.")
-def status(as_json: bool) -> None:
+@click.option("--follow", is_flag=True,
+              help="Keep running: print a line at each state change (and each second while recording).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar"]), default="text",
+              help="Line format for --follow; waybar gives Waybar's custom-module JSON.")
+def status(as_json: bool, follow: bool, fmt: str) -> None:
     """Show the daemon's state, pid, uptime, model and resource use."""
+    if follow:
+        from v2m.cli.status_follow import follow as follow_status
+
+        try:
+            follow_status(fmt, lambda line: click.echo(line))
+        except KeyboardInterrupt:
+            return
     data = client.call("GET_STATUS")
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=True))

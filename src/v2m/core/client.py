@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from v2m.core import paths, protocol
-from v2m.domain.errors import DaemonError, DaemonNotRunning, V2mError
+from v2m.domain.errors import DaemonError, DaemonNotRunning, DaemonTimeout, V2mError
 
 
 class DaemonClient:
@@ -53,12 +53,21 @@ class DaemonClient:
             try:
                 chunk = self._sock.recv(65536)
             except socket.timeout:
-                raise V2mError("the daemon did not answer in time",
+                raise DaemonTimeout("the daemon did not answer in time",
                                "see `v2m status` and the daemon log") from None
             if not chunk:
                 raise V2mError("the daemon closed the connection", "see the daemon log")
             self._frames.extend(self._decoder.feed(chunk))
         return protocol.decode_payload(self._frames.pop(0))
+
+    def next_event(self, timeout_s: float | None) -> dict[str, Any] | None:
+        """After SUBSCRIBE: the next event's data, or None if none came within
+        `timeout_s`. Raises V2mError when the daemon closes the stream."""
+        self._sock.settimeout(timeout_s)
+        try:
+            return self.receive().get("data", {})
+        except DaemonTimeout:
+            return None
 
     def events(self) -> Iterator[dict[str, Any]]:
         """SUBSCRIBE, then yield event data until the daemon closes the stream."""

@@ -48,6 +48,8 @@ CONSTRAINTS: dict[str, Constraint] = {
     "audio.min_silence_ms": Constraint(min_value=90, max_value=10_000),
     "audio.preroll_ms": Constraint(min_value=0, max_value=2_000),
     "audio.max_utterance_s": Constraint(min_value=2, max_value=29),
+    "llm.timeout_s": Constraint(min_value=0.5, max_value=600),
+    "llm.retries": Constraint(min_value=0, max_value=5),
 }
 # Keys whose list items must come from a fixed set.
 LIST_CHOICES: dict[str, tuple[str, ...]] = {
@@ -112,9 +114,26 @@ def validate_partial(partial: Mapping[str, Any], source: str,
         expected = constraint.check(value) if constraint else None
         if key in LIST_CHOICES and any(item not in LIST_CHOICES[key] for item in value):
             expected = "a list of " + ", ".join(repr(c) for c in LIST_CHOICES[key])
+        if isinstance(value, list) and any(not isinstance(item, str) for item in value):
+            expected = "a list of strings"
         if expected:
             raise ConfigError(f"{source}: {key} = {value!r}: expected {expected}")
+        if key == "text.replacements":
+            _check_replacements(source, value)
+        if key == "llm.base_url" and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"{source}: llm.base_url = {value!r}: expected an http:// or https:// URL",
+                              "for example http://127.0.0.1:11434/v1 for Ollama")
     return flat
+
+
+def _check_replacements(source: str, rules: list[str]) -> None:
+    from v2m.domain.text_rules import parse_replacement
+
+    for rule in rules:
+        try:
+            parse_replacement(rule)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: text.replacements: {exc}") from None
 
 
 def _close_keys(key: str, known: Mapping[str, Any]) -> str | None:

@@ -51,6 +51,10 @@ class DaemonError(V2mError):
     """The daemon answered a request with an error reply."""
 
 
+class DaemonTimeout(V2mError):
+    """The daemon did not answer within the client's timeout."""
+
+
 class InvalidRequest(V2mError):
     """A request is malformed: missing command, bad data, unknown command."""
 

@@ -4,6 +4,9 @@ Pure functions, no I/O."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+from typing import Any, Mapping
 
 FORMATS = ("txt", "srt", "vtt", "json")
 
@@ -25,3 +28,105 @@ class FileTranscript:
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+def clean_timeline(transcript: FileTranscript) -> FileTranscript:
+    """Drop empty segments; make times monotonic, end >= start, within the file.
+
+    Whisper's timestamps may overlap the previous segment or run past the end
+    of the audio; subtitle players mis-order or drop such cues, so a segment
+    starts no earlier than the previous one ended.
+    """
+    limit = transcript.duration_s if _finite(transcript.duration_s) and transcript.duration_s > 0 else math.inf
+    segments, floor = [], 0.0
+    for seg in transcript.segments:
+        text = " ".join(seg.text.split())
+        if not text:
+            continue
+        start = min(max(_or(seg.start_s, floor), floor), limit)
+        end = min(max(_or(seg.end_s, start), start), limit)
+        segments.append(TimedSegment(start, end, text))
+        floor = end
+    return dataclasses.replace(transcript, segments=tuple(segments))
+
+
+def render(transcript: FileTranscript, fmt: str) -> str:
+    """The transcript as txt, srt, vtt or json text; ValueError for another format."""
+    renderers = {"txt": _txt, "srt": _srt, "vtt": _vtt, "json": _json}
+    if fmt not in renderers:
+        raise ValueError(f"unknown transcript format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return renderers[fmt](clean_timeline(transcript))
+
+
+def timestamp(seconds: float, separator: str = ",") -> str:
+    """HH:MM:SS,mmm (SRT) or, with separator ".", HH:MM:SS.mmm (WebVTT).
+
+    Rounded to whole milliseconds first, so 59.9996 s gives 00:01:00,000.
+    Hours grow past two digits for very long files; both formats allow that.
+    """
+    ms = max(0, round(seconds * 1000))
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+
+
+def _txt(t: FileTranscript) -> str:
+    return "".join(f"{s.text}\n" for s in t.segments)
+
+
+def _srt(t: FileTranscript) -> str:
+    cues = [f"{i}\n{timestamp(s.start_s)} --> {timestamp(s.end_s)}\n{s.text}\n"
+            for i, s in enumerate(t.segments, 1)]
+    return "\n".join(cues)
+
+
+def _vtt(t: FileTranscript) -> str:
+    cues = [f"{timestamp(s.start_s, '.')} --> {timestamp(s.end_s, '.')}\n{_vtt_text(s.text)}\n"
+            for s in t.segments]
+    return "\n".join(["WEBVTT\n", *cues])
+
+
+def _vtt_text(text: str) -> str:
+    # WebVTT cue text is markup: & and < start entities and tags, and "-->"
+    # would be read as a timing line.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json(t: FileTranscript) -> str:
+    data = to_dict(t)
+    data["duration_s"] = round(t.duration_s, 3)
+    data["segments"] = [{"start": round(s.start_s, 3), "end": round(s.end_s, 3), "text": s.text}
+                        for s in t.segments]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_dict(transcript: FileTranscript) -> dict[str, Any]:
+    """JSON-ready form, for IPC replies; `from_dict` reverses it exactly."""
+    return {"path": transcript.path, "duration_s": transcript.duration_s, "language": transcript.language,
+            "text": transcript.text,
+            "segments": [{"start": s.start_s, "end": s.end_s, "text": s.text} for s in transcript.segments]}
+
+
+def from_dict(data: Mapping[str, Any]) -> FileTranscript:
+    """A transcript from `to_dict`'s form (or the json format); ValueError if malformed."""
+    try:
+        segments = tuple(TimedSegment(_number(s["start"]), _number(s["end"]), str(s["text"]))
+                         for s in data["segments"])
+        return FileTranscript(str(data["path"]), _number(data["duration_s"]), str(data["language"]), segments)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a transcript: {exc!r}") from exc
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a transcript: {value!r} is not a number of seconds")
+    return float(value)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _or(value: float, default: float) -> float:
+    return value if _finite(value) else default

@@ -1,0 +1,60 @@
+"""TRANSCRIBE_FILE: a file transcribed on the daemon's warm model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import Executor
+from typing import Any, Callable, Mapping
+
+from v2m.application.daemon_control import DaemonControl
+from v2m.application.ports import EventSink, FileTranscriber
+from v2m.domain import subtitles
+from v2m.domain.errors import InvalidRequest, InvalidState
+from v2m.domain.state import DaemonState
+
+log = logging.getLogger(__name__)
+
+
+def resolve_path(path: Any, cwd: Any) -> str:
+    """The client's path as an absolute one: relative paths are the client's,
+    resolved against the working directory it sent, never the daemon's."""
+    if not isinstance(path, str) or not path:
+        raise InvalidRequest("TRANSCRIBE_FILE needs data.path, the file to transcribe")
+    path = os.path.expanduser(path)
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    if not isinstance(cwd, str) or not os.path.isabs(cwd):
+        raise InvalidRequest(f"relative path {path!r} needs data.cwd, the client's working directory",
+                             "send an absolute path, or the absolute cwd beside it")
+    return os.path.normpath(os.path.join(cwd, path))
+
+
+class FileTranscriptionService:
+    def __init__(self, control: DaemonControl, transcriber: FileTranscriber, worker: Executor,
+                 events: EventSink, prompt: Callable[[], str] = str) -> None:
+        self._control, self._transcriber = control, transcriber
+        self._worker, self._events, self._prompt = worker, events, prompt
+
+    def transcribe(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        path = resolve_path(data.get("path", data.get("file_path")), data.get("cwd"))
+        # One job at a time on the one model: a file never slows a dictation.
+        if not self._control.claim(DaemonState.IDLE, DaemonState.TRANSCRIBING):
+            raise InvalidState(f"the daemon is {self._control.state.value}",
+                               "transcribe the file when it is idle, or use `v2m transcribe --local`")
+        started = time.monotonic()
+        log.info("transcribing %s", path)
+        try:
+            job = self._worker.submit(self._transcriber.transcribe_file, path,
+                                      lambda done, total: self._progress(path, done, total), self._prompt())
+            transcript = job.result()
+        finally:
+            self._control.set_state(DaemonState.IDLE)
+        log.info("transcribed %s (%.0f s of audio) in %.1f s", path, transcript.duration_s,
+                 time.monotonic() - started)
+        return {**subtitles.to_dict(transcript), "transcription": transcript.text}
+
+    def _progress(self, path: str, done_s: float, total_s: float) -> None:
+        self._events.publish({"type": "file_progress", "path": path,
+                              "done_s": round(done_s, 2), "total_s": round(total_s, 2)})

@@ -1,0 +1,55 @@
+"""`v2m refine` and `v2m translate`: LLM post-processing of text.
+
+Through the daemon when it runs (PROCESS_TEXT, TRANSLATE_TEXT), in this
+process otherwise: the LLM client is standard library only, so both are
+cheap. When the LLM fails the raw text is printed and stderr says why.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from v2m.core import client
+from v2m.domain.errors import DaemonNotRunning
+
+LLM_TIMEOUT_S = 660.0  # the daemon's own LLM timeout and retries end sooner
+
+
+def _read(text: str | None) -> str:
+    if text is None or text == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("no text: give TEXT, or pipe it in with -")
+    return text
+
+
+def _run(cmd: str, data: dict[str, Any]) -> None:
+    try:
+        reply = client.call(cmd, data, timeout_s=LLM_TIMEOUT_S)
+    except DaemonNotRunning:
+        from v2m.daemon import local_text_commands, open_config_store
+
+        commands = local_text_commands(open_config_store().load())
+        reply = (commands.process_text if cmd == "PROCESS_TEXT" else commands.translate_text)(data)
+    click.echo(reply["text"])
+    if not reply.get("refined"):
+        click.echo(f"v2m: the LLM failed ({reply.get('fallback_reason')}); printed the raw text", err=True)
+
+
+@click.command()
+@click.argument("text", required=False)
+def refine(text: str | None) -> None:
+    """Fix recognition errors and punctuation in TEXT (or stdin, with -) with the
+    LLM in [llm]; your words and their order are kept."""
+    _run("PROCESS_TEXT", {"text": _read(text)})
+
+
+@click.command()
+@click.option("--to", "to", required=True, help="Target language: a code (de) or a name (German).")
+@click.argument("text", required=False)
+def translate(to: str, text: str | None) -> None:
+    """Translate TEXT (or stdin, with -) with the LLM in [llm]."""
+    _run("TRANSLATE_TEXT", {"text": _read(text), "to": to})

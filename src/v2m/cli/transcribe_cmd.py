@@ -1,0 +1,133 @@
+"""`v2m transcribe FILE...`: audio and video files to text or subtitles.
+
+Uses the daemon's warm model when the daemon runs (TRANSCRIBE_FILE, with
+this process's working directory for relative paths), else loads the model
+here; `--local` forces that.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from v2m.domain import subtitles
+from v2m.domain.errors import DaemonNotRunning, V2mError
+
+Progress = Callable[[float, float], None] | None
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(subtitles.FORMATS), default="txt", show_default=True)
+@click.option("-o", "--output", help="Output file ('-' for stdout); with several FILES, a directory.")
+@click.option("--local", is_flag=True, help="Load the model in this process, even if the daemon runs.")
+def transcribe(files: tuple[str, ...], fmt: str, output: str | None, local: bool) -> None:
+    """Transcribe audio or video FILES (anything FFmpeg reads: wav, mp3, ogg,
+    m4a, mkv, mp4, ...) to txt, srt, vtt or json."""
+    if len(files) > 1 and output is None and fmt != "txt":
+        raise click.UsageError(f"several files as {fmt}: give -o DIR")
+    engine = None if local else _daemon_engine()
+    if engine is None:
+        engine = _local_engine()
+    failures = 0
+    for path in files:
+        bar = _ProgressBar(Path(path).name) if sys.stderr.isatty() else None
+        try:
+            transcript = engine(path, bar)
+        except V2mError as exc:
+            click.echo(f"v2m: {path}: {exc}", err=True)
+            failures += 1
+            continue
+        finally:
+            if bar:
+                bar.close()
+        _write(path, subtitles.render(transcript, fmt), fmt, output, len(files) > 1)
+    if failures:
+        sys.exit(1)
+
+
+def _daemon_engine() -> Callable[[str, Progress], subtitles.FileTranscript] | None:
+    from v2m.core.client import DaemonClient
+
+    try:
+        DaemonClient(timeout_s=2.0).close()
+    except DaemonNotRunning:
+        return None
+
+    def run(path: str, progress: Progress) -> subtitles.FileTranscript:
+        watcher = _watch_progress(path, progress) if progress else None
+        try:
+            with DaemonClient(timeout_s=None) as conn:
+                data = conn.call("TRANSCRIBE_FILE", {"path": path, "cwd": os.getcwd()})
+        finally:
+            if watcher:
+                watcher.close()
+        return subtitles.from_dict(data)
+    return run
+
+
+def _watch_progress(path: str, progress: Callable[[float, float], None]):
+    """A second connection, subscribed, that feeds the daemon's progress events to the bar."""
+    from v2m.core.client import DaemonClient
+
+    conn = DaemonClient(timeout_s=5.0)
+    conn.call("SUBSCRIBE")
+    target = os.path.normpath(os.path.join(os.getcwd(), os.path.expanduser(path)))
+
+    def pump() -> None:
+        try:
+            while (event := conn.next_event(None)) is not None:
+                if event.get("type") == "file_progress" and event.get("path") == target:
+                    progress(event["done_s"], event["total_s"])
+        except (V2mError, OSError):
+            pass  # closed when the reply came
+    threading.Thread(target=pump, daemon=True).start()
+    return conn
+
+
+def _local_engine() -> Callable[[str, Progress], subtitles.FileTranscript]:
+    from v2m.daemon import local_file_transcriber, open_config_store
+    from v2m.domain.text_rules import vocabulary_prompt
+
+    config = open_config_store().load()
+    engine = local_file_transcriber(config)
+    prompt = vocabulary_prompt(config["text"]["vocabulary"])
+    return lambda path, progress: engine.transcribe_file(os.path.abspath(path), progress, prompt)
+
+
+class _ProgressBar:
+    """A bar on stderr, drawn once the duration is known (first progress call)."""
+
+    def __init__(self, label: str) -> None:
+        self._label, self._bar = label, None
+
+    def __call__(self, done_s: float, total_s: float) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(length=max(1, int(total_s)), label=self._label,
+                                          file=sys.stderr, show_eta=True)
+            self._bar.__enter__()
+        self._bar.update(max(0, min(int(done_s), self._bar.length) - self._bar.pos))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._bar.length - self._bar.pos)
+            self._bar.__exit__(None, None, None)
+
+
+def _write(path: str, rendered: str, fmt: str, output: str | None, several: bool) -> None:
+    if output is None or output == "-":
+        if several:
+            click.echo(f"==> {path} <==")
+        click.echo(rendered.rstrip("\n"))
+        return
+    target = Path(output)
+    if several:
+        target.mkdir(parents=True, exist_ok=True)
+        target = target / (Path(path).stem + "." + fmt)
+    target.write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+    click.echo(f"v2m: wrote {target}", err=True)

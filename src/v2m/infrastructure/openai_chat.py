@@ -1,0 +1,186 @@
+"""ChatModel over an OpenAI-compatible /chat/completions endpoint.
+
+Ollama, llama.cpp's server, vLLM, LM Studio, OpenAI and Gemini's OpenAI
+endpoint all speak it. Standard library only: one small JSON POST does not
+need an HTTP client dependency in the daemon.
+
+The API key is read from the environment at call time (so a key set with
+`systemctl --user set-environment` works without a restart) and goes only
+into the Authorization header: never into logs, errors or reprs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from v2m.domain.errors import LlmError
+from v2m.domain.refinement import clean_completion
+
+log = logging.getLogger(__name__)
+
+BACKOFF_S = (0.3, 0.6, 1.2, 2.4)
+EXCERPT_CHARS = 200
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class _Failure(Exception):
+    """One failed attempt: the error to report and whether another try may help."""
+
+    def __init__(self, error: LlmError, retryable: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retryable = retryable
+
+
+class OpenAiChatModel:
+    def __init__(self, base_url: str, model: str, api_key_env: str = "", timeout_s: float = 15.0,
+                 retries: int = 1, environ: Mapping[str, str] = os.environ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._url = f"{self._base_url}/chat/completions"
+        self._model = model
+        self._api_key_env = api_key_env
+        self._timeout_s = timeout_s
+        self._retries = max(0, retries)
+        self._environ = environ
+        # A proxy in the environment must not capture a local server.
+        host = urlsplit(self._base_url).hostname or ""
+        handlers = [urllib.request.ProxyHandler({})] if host in LOOPBACK_HOSTS or host.startswith("127.") else []
+        self._opener = urllib.request.build_opener(*handlers)
+
+    @property
+    def name(self) -> str:
+        return f"{self._model} at {self._base_url}"
+
+    def __repr__(self) -> str:
+        return f"OpenAiChatModel({self.name!r}, api_key_env={self._api_key_env!r})"
+
+    def complete(self, system: str, user: str) -> str:
+        key = self._api_key()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        body = json.dumps({
+            "model": self._model,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            "temperature": 0,
+            "stream": False,
+        }).encode()
+        reply = self._post_with_retries(body, headers, key)
+        text = clean_completion(self._content(reply), user)
+        if not text:
+            raise LlmError(f"LLM {self.name} gave an empty answer",
+                           "try another [llm] model, or check your prompt files")
+        return text
+
+    def _api_key(self) -> str:
+        if not self._api_key_env:
+            return ""
+        key = self._environ.get(self._api_key_env, "").strip()
+        if not key:
+            raise LlmError(
+                f"the environment variable {self._api_key_env} named by [llm] api_key_env is not set",
+                "set it in the daemon's environment (e.g. `systemctl --user set-environment`), "
+                "or set [llm] api_key_env = \"\" for a local server")
+        return key
+
+    def _post_with_retries(self, body: bytes, headers: dict[str, str], key: str) -> bytes:
+        for attempt in range(self._retries + 1):
+            try:
+                return self._post(body, headers, key)
+            except _Failure as failure:
+                if not failure.retryable or attempt == self._retries:
+                    raise failure.error from None
+                log.debug("LLM %s attempt %d failed (%s); retrying", self._url, attempt + 1,
+                          failure.error.message)
+                time.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)])
+        raise AssertionError("unreachable")
+
+    def _post(self, body: bytes, headers: dict[str, str], key: str) -> bytes:
+        request = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
+        started = time.monotonic()
+        status: int | str = "-"
+        try:
+            with self._opener.open(request, timeout=self._timeout_s) as response:
+                status = response.status
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            raise self._http_failure(exc, key) from None
+        except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            status = type(exc).__name__
+            raise self._network_failure(exc) from None
+        finally:
+            elapsed_ms = (time.monotonic() - started) * 1000
+            log.debug("LLM POST %s model=%s status=%s in %.0f ms", self._url, self._model, status, elapsed_ms)
+
+    def _http_failure(self, exc: urllib.error.HTTPError, key: str) -> _Failure:
+        try:
+            excerpt = _excerpt(exc.read(), key)
+        except OSError:
+            excerpt = ""
+        code = exc.code
+        if code in (401, 403):
+            hint = (f"check the API key in ${self._api_key_env}" if self._api_key_env
+                    else "the server wants an API key: set [llm] api_key_env")
+        elif code == 404:
+            hint = "check [llm] base_url (it usually ends in /v1) and that [llm] model is installed"
+        elif code == 429:
+            hint = "the server is rate-limiting; wait a moment and try again"
+        elif code >= 500:
+            hint = "see the LLM server's log"
+        else:
+            hint = "check [llm] model and base_url"
+        message = f"LLM at {self._base_url} answered HTTP {code}" + (f": {excerpt}" if excerpt else "")
+        return _Failure(LlmError(message, hint), retryable=code == 429 or code >= 500)
+
+    def _network_failure(self, exc: BaseException) -> _Failure:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, TimeoutError):
+            return _Failure(LlmError(
+                f"LLM at {self._base_url} did not answer within {self._timeout_s:g} s",
+                "is the model loaded? A slow model needs a larger [llm] timeout_s"), retryable=True)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return _Failure(LlmError(f"LLM at {self._base_url} has an untrusted TLS certificate: "
+                                     f"{reason.verify_message}", "check [llm] base_url"), retryable=False)
+        return _Failure(LlmError(
+            f"cannot reach LLM at {self._base_url}: {_describe(reason)}",
+            "start the server (e.g. `ollama serve`) or fix [llm] base_url"), retryable=True)
+
+    def _content(self, reply: bytes) -> str:
+        """choices[0].message.content, as a string."""
+        try:
+            content: Any = json.loads(reply)["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise LlmError(f"LLM at {self._base_url} sent a reply that is not a chat completion",
+                           "is [llm] base_url an OpenAI-compatible endpoint (usually ending in /v1)?") from None
+        if isinstance(content, list):  # content parts, as some providers send
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return content if isinstance(content, str) else ""
+
+
+def _excerpt(raw: bytes, key: str) -> str:
+    """A short, single-line piece of an error body; a server may echo the key back."""
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    try:  # OpenAI-style {"error": {"message": ...}}
+        error = json.loads(text).get("error")
+        text = error.get("message", text) if isinstance(error, dict) else str(error or text)
+    except (ValueError, AttributeError):
+        pass
+    if key:
+        text = text.replace(key, "***")
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def _describe(reason: object) -> str:
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror  # "Connection refused", without errno noise
+    return str(reason) or type(reason).__name__
