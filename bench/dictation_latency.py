@@ -71,8 +71,9 @@ def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
     return pcm[: end * 2]
 
 
-def build(target_s: float, out: Path, cache: Path) -> tuple[Path, str]:
-    parts, words, total, i = [silence(0.3)], [], 0.3, 0
+def build(target_s: float, out: Path, cache: Path, first: int = 0) -> tuple[Path, str]:
+    """About `target_s` of sentences from POOL, starting at sentence `first`."""
+    parts, words, total, i = [silence(0.3)], [], 0.3, first
     while total < target_s - 1:
         cached = cache / f"p{i % len(POOL)}.wav"
         pcm = trimmed(read_pcm(cached if cached.exists() else say(POOL[i % len(POOL)], cached)))
@@ -139,11 +140,14 @@ def main() -> None:
     parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="v2m-bench-"))
-    dictations = {t: build(t, tmp / f"d{t}.wav", tmp) for t in sorted(set(args.targets) | {5})}
+    # Each repetition starts at another sentence, so WER is not one sentence's luck;
+    # within a repetition every system hears the same audio.
+    reps = [{t: build(t, tmp / f"d{t}-{r}.wav", tmp, first=5 * r) for t in sorted(set(args.targets) | {5})}
+            for r in range(args.reps)]
     bench = Bench(tmp)
     runs: dict[tuple, list[dict]] = {}
     try:
-        for _ in range(args.reps):
+        for dictations in reps:
             for target, (wav, reference) in dictations.items():
                 if target not in args.targets:
                     continue
@@ -154,10 +158,10 @@ def main() -> None:
                         run["wer"] = wer(reference, run["text"])
                         runs.setdefault((target, style, system), []).append(run)
         bench.configure(SYSTEMS["v2m"])
-        early = [bench.dictate(dictations[5][0], 0.8, lead_s=0.1) for _ in range(args.reps)]
+        early = [(bench.dictate(d[5][0], 0.8, lead_s=0.1), d[5][1]) for d in reps]
     finally:
         bench.close()
-    report({t: d for t, d in dictations.items() if t in args.targets}, runs, early, args.reps)
+    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -168,14 +172,14 @@ def pct(values: list[float], q: float) -> float:
 def report(dictations, runs, early, reps) -> None:
     print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; tiny.en, CPU int8, 2 cores")
     print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in SYSTEMS))
-    for target, (wav, _) in dictations.items():
+    for target in dictations:
         for style in STYLES:
             cells = []
             for system in SYSTEMS:
                 r = runs[(target, style, system)]
                 ms = [x["stop_s"] * 1000 for x in r]
                 cells.append(f"{pct(ms, .5):>6.0f}/{pct(ms, .95):<5.0f} WER {statistics.mean(x['wer'] for x in r):.3f}")
-            print(f"{len(read_pcm(wav)) / 32000:>5.1f}s {style:<17}" + "".join(f"{c:>24}" for c in cells))
+            print(f"~{target:>4}s {style:<17}" + "".join(f"{c:>24}" for c in cells))
     print("\nratio v2m / baseline, p50:")
     for target in dictations:
         for style in STYLES:
@@ -187,9 +191,10 @@ def report(dictations, runs, early, reps) -> None:
     first = [x["first_sample_s"] * 1000 for r in runs.values() for x in r]
     print(f"toggle -> first captured sample: p50 {pct(first, .5):.0f} ms, p95 {pct(first, .95):.0f} ms "
           f"({len(first)} toggles)")
-    print(f"speech starting 100 ms after the toggle (5 s dictation): WER "
-          + ", ".join(f"{wer(dictations[5][1], x['text']):.3f}" for x in early)
-          + "; first words: " + " | ".join(" ".join(x["text"].split()[:4]) for x in early))
+    print("speech starting 100 ms after the toggle (5 s dictations): WER "
+          + ", ".join(f"{wer(reference, x['text']):.3f}" for x, reference in early)
+          + "; first words said | heard: "
+          + "; ".join(" ".join(ref.split()[:3]) + " | " + " ".join(x["text"].split()[:3]) for x, ref in early))
     print(json.dumps({"paths": paths}))
 
 

@@ -25,6 +25,15 @@ def speech_wav(out: Path, sentences: list[str] = SENTENCES, pause_s: float = 1.2
     return dictation(sentences, out, pause_s=pause_s), " ".join(sentences)
 
 
+def sentence_onsets(wav: Path, threshold: int = 300, min_gap_s: float = 0.8) -> list[float]:
+    """Seconds at which each sentence's voice starts: after every silence
+    (samples under `threshold`) of at least `min_gap_s`, and at the start."""
+    import numpy as np
+
+    loud = np.flatnonzero(np.abs(np.frombuffer(read_pcm(wav), dtype=np.int16)) > threshold) / RATE
+    return [float(t) for i, t in enumerate(loud) if i == 0 or t - loud[i - 1] >= min_gap_s]
+
+
 def mux(wav: Path, out: Path, video: bool = False) -> Path:
     """The WAV's PCM as the audio track of `out` (codec by suffix).
 

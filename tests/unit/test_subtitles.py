@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from v2m.domain.subtitles import (FORMATS, FileTranscript, TimedSegment, clean_timeline, from_dict, render,
-                                  timestamp, to_dict)
+from v2m.domain.subtitles import (FORMATS, CueOptions, FileTranscript, TimedSegment, TimedWord, clean_timeline,
+                                  cues_from_words, from_dict, render, timestamp, to_dict)
 
 SRT_CUE = re.compile(r"(\d+)\n(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):(\d{2}),(\d{3})\n(.+)\n")
 VTT_CUE = re.compile(r"(\d{2,}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2,}):(\d{2}):(\d{2})\.(\d{3})\n(.+)\n")
@@ -139,3 +139,35 @@ def test_dict_round_trip_is_exact_and_json_safe():
 def test_from_dict_refuses_malformed_data(bad):
     with pytest.raises(ValueError, match="not a transcript"):
         from_dict(bad)
+
+
+def spoken(text: str, start_s: float = 0.0, word_s: float = 0.3, gaps: dict[int, float] | None = None):
+    """Timed words as Whisper gives them (leading spaces), `gaps` adding silence before word i."""
+    out, t = [], start_s
+    for i, w in enumerate(text.split()):
+        t += (gaps or {}).get(i, 0.0)
+        out.append(TimedWord(t, t + word_s, " " + w))
+        t += word_s
+    return out
+
+
+def test_cues_end_at_sentence_ends():
+    cues = cues_from_words(spoken("Hello there. How are you? Fine!"))
+    assert [c.text for c in cues] == ["Hello there.", "How are you?", "Fine!"]
+    assert (cues[1].start_s, cues[1].end_s) == pytest.approx((0.6, 1.5))
+
+
+def test_a_pause_starts_a_new_cue():
+    cues = cues_from_words(spoken("one two three four", gaps={2: 1.0}))
+    assert [(c.text, round(c.start_s, 2)) for c in cues] == [("one two", 0.0), ("three four", 1.6)]
+
+
+def test_long_speech_is_split_into_readable_cues():
+    text = " ".join(["word"] * 60)
+    cues = cues_from_words(spoken(text), CueOptions(max_cue_s=5.0, max_chars=42))
+    assert " ".join(c.text for c in cues) == text
+    assert all(len(c.text) <= 42 and c.end_s - c.start_s <= 5.0 for c in cues)
+
+
+def test_no_words_no_cues():
+    assert cues_from_words([]) == [] and cues_from_words([TimedWord(0, 1, " ")]) == []

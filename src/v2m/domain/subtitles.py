@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 FORMATS = ("txt", "srt", "vtt", "json")
 
@@ -28,6 +28,50 @@ class FileTranscript:
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedWord:
+    start_s: float
+    end_s: float
+    text: str  # as Whisper gives it: with its leading space, and punctuation attached
+
+
+@dataclasses.dataclass(frozen=True)
+class CueOptions:
+    max_cue_s: float = 7.0     # a subtitle stays on screen at most this long
+    max_chars: int = 84        # two lines of 42, the usual subtitle limit
+    pause_s: float = 0.7       # a silence this long between words starts a new cue
+
+
+_SENTENCE_END = (".", "?", "!", "。", "？", "！")
+
+
+def cues_from_words(words: Sequence[TimedWord], options: CueOptions = CueOptions()) -> list[TimedSegment]:
+    """Group timed words into subtitle cues.
+
+    A cue ends after a sentence, before a pause, or before it would grow too
+    long to read. Word times come from Whisper's alignment, which follows the
+    speech far closer than its segment timestamps do.
+    """
+    cues: list[list[TimedWord]] = []
+    for word in words:
+        if not word.text.strip():
+            continue
+        current = cues[-1] if cues else None
+        if current is None or _breaks(current, word, options):
+            cues.append([word])
+        else:
+            current.append(word)
+    return [TimedSegment(c[0].start_s, c[-1].end_s, "".join(w.text for w in c).strip()) for c in cues]
+
+
+def _breaks(cue: list[TimedWord], word: TimedWord, options: CueOptions) -> bool:
+    last = cue[-1]
+    return (last.text.rstrip().endswith(_SENTENCE_END)
+            or word.start_s - last.end_s >= options.pause_s
+            or word.end_s - cue[0].start_s > options.max_cue_s
+            or len("".join(w.text for w in cue).strip()) + len(word.text) > options.max_chars)
 
 
 def clean_timeline(transcript: FileTranscript) -> FileTranscript:

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Iterable
 
-from v2m.domain.hallucination import SegmentScore, keep_segment
-from v2m.domain.subtitles import FileTranscript, TimedSegment, clean_timeline
+from v2m.domain.hallucination import GateOptions, SegmentScore, keep_segment
+from v2m.domain.subtitles import FileTranscript, TimedSegment, TimedWord, clean_timeline, cues_from_words
 from v2m.infrastructure.faster_whisper_transcriber import WhisperOptions
 from v2m.infrastructure.media_files import SAMPLE_RATE_HZ, check_readable, decode
 
 log = logging.getLogger(__name__)
 
-# BatchedInferencePipeline or sequential WhisperModel.transcribe, for files
-# longer than BATCHED_MIN_S. Decided by bench/file_transcription.py
-# (tiny.en, int8, 2-core CPU, 3-minute file): see USE_BATCHED_NOTE.
-USE_BATCHED = False
-USE_BATCHED_NOTE = "not yet measured"
-BATCHED_MIN_S = 60.0
-BATCH_SIZE = 8
+# Files longer than BATCHED_MIN_S go through faster-whisper's
+# BatchedInferencePipeline. bench/file_transcription.py, 182 s of espeak-ng
+# speech (422 words), tiny.en int8, this 2-core CPU, 3 interleaved reps,
+# median wall time / reference words lost / WER / cue onset error:
+#   sequential, segment timestamps    10.73 s  1.00x   3 lost  WER 0.102  753 ms
+#   sequential, word timestamps       10.33 s  0.96x   0 lost  WER 0.109  120 ms
+#   batched 4, segment timestamps      6.76 s  0.63x  24 lost  WER 0.149  387 ms
+#   batched 4, word timestamps         6.92 s  0.65x   2 lost  WER 0.109  152 ms
+#   batched 8, word timestamps         7.02 s  0.65x   2 lost  WER 0.109  152 ms
+# With its own timestamps the batched pipeline decodes each 30 s chunk once
+# and drops the speech after an early closing timestamp (whole sentences);
+# without them, cues come from the aligned words, which also follow the
+# speech far closer than Whisper's segment timestamps. So: batched, batch 4,
+# word timestamps, for long files; word timestamps for short ones too.
+USE_BATCHED = True
+BATCHED_MIN_S = 60.0   # shorter files are one or two windows: nothing to batch
+BATCH_SIZE = 4         # 8 was no faster on 2 cores, and holds more memory
 
 
 class WhisperFileTranscriber:
@@ -26,16 +36,15 @@ class WhisperFileTranscriber:
 
     `model` returns the loaded faster_whisper.WhisperModel (raising
     ModelError if there is none); `options` the current decoding settings.
-    `batched` forces the batched pipeline on (True) or off (False) for long
-    files; None takes the measured default.
+    `batched` forces the batched pipeline on or off for long files (tests,
+    benchmarks); None takes the measured default.
     """
 
     def __init__(self, model: Callable[[], object], options: Callable[[], WhisperOptions],
-                 batched: bool | None = None, batch_size: int = BATCH_SIZE) -> None:
+                 batched: bool | None = None) -> None:
         self._model = model
         self._options = options
         self._batched = USE_BATCHED if batched is None else batched
-        self._batch_size = batch_size
 
     def transcribe_file(self, path: str, on_progress: Callable[[float, float], None] | None = None,
                         prompt: str = "") -> FileTranscript:
@@ -44,35 +53,52 @@ class WhisperFileTranscriber:
         audio = decode(path)
         duration = len(audio) / SAMPLE_RATE_HZ
         options = self._options()
-        language = None if options.language == "auto" else options.language
         if len(audio) == 0:
-            return FileTranscript(path, 0.0, language or "", ())
-        segments, info = self._engine(model, duration).transcribe(
-            audio, language=language, task=options.task, beam_size=options.beam_size,
-            initial_prompt=prompt or None, vad_filter=True, without_timestamps=False,
-            **({"batch_size": self._batch_size} if self._use_batched(duration) else {}))
-        kept = []
-        for seg in segments:  # a generator: decoding happens as we iterate
+            return FileTranscript(path, 0.0, "" if options.language == "auto" else options.language, ())
+        segments, language = self._run(model, audio, options, prompt)
+        cues: list[TimedSegment] = []
+        for seg in segments:  # generators: decoding happens as we iterate
             if _is_speech(seg, audio):
-                kept.append(TimedSegment(seg.start, seg.end, seg.text.strip()))
+                cues += _cues(seg)
             if on_progress:
                 on_progress(min(seg.end, duration), duration)
         if on_progress:
             on_progress(duration, duration)
-        return clean_timeline(FileTranscript(path, duration, info.language, tuple(kept)))
+        return clean_timeline(FileTranscript(path, duration, language, tuple(cues)))
 
-    def _use_batched(self, duration_s: float) -> bool:
-        # Short files are one or two 30 s windows: batching has nothing to batch.
-        return self._batched and duration_s > BATCHED_MIN_S
-
-    def _engine(self, model, duration_s: float):
-        if not self._use_batched(duration_s):
-            return model
+    def _run(self, model, audio, options: WhisperOptions, prompt: str) -> tuple[Iterable, str]:
+        common = dict(language=None if options.language == "auto" else options.language, task=options.task,
+                      beam_size=options.beam_size, initial_prompt=prompt or None, word_timestamps=True)
+        if not (self._batched and len(audio) > BATCHED_MIN_S * SAMPLE_RATE_HZ):
+            segments, info = model.transcribe(audio, vad_filter=True, **common)
+            return segments, info.language
         from faster_whisper import BatchedInferencePipeline
 
         # Made per file (it only wraps the model): a cached one would keep an
-        # old model alive after the daemon reloads another.
-        return BatchedInferencePipeline(model)
+        # old model alive after the daemon loads another.
+        segments, info = BatchedInferencePipeline(model).transcribe(
+            audio, vad_filter=True, without_timestamps=True, batch_size=BATCH_SIZE, **common)
+        return _with_fallback(segments, model, audio, common), info.language
+
+
+def _with_fallback(segments: Iterable, model, audio, common: dict) -> Iterable:
+    """Batched chunks are decoded once, at temperature 0: a chunk that comes
+    out looping or unsure is decoded again on its own, sequentially, where
+    faster-whisper retries at higher temperatures. Else the gate would drop
+    up to 30 s of speech with it."""
+    gate = GateOptions()
+    for seg in segments:
+        if seg.compression_ratio > gate.compression_ratio_threshold or seg.avg_logprob < gate.logprob_threshold:
+            log.debug("re-decoding %.1f-%.1f s sequentially (ratio %.2f, logprob %.2f)", seg.start, seg.end,
+                      seg.compression_ratio, seg.avg_logprob)
+            yield from model.transcribe(audio, clip_timestamps=[seg.start, seg.end], **common)[0]
+        else:
+            yield seg
+
+
+def _cues(seg) -> list[TimedSegment]:
+    words = [TimedWord(w.start, w.end, w.word) for w in seg.words or ()]
+    return cues_from_words(words) if words else [TimedSegment(seg.start, seg.end, seg.text.strip())]
 
 
 def _is_speech(seg, audio) -> bool:
