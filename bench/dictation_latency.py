@@ -35,24 +35,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support.pulse import PulseServer  # noqa: E402
-from tests.support.speech import read_pcm, say, silence, write_pcm  # noqa: E402
+from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
 from tests.support.wer import wer  # noqa: E402
 from v2m.core.client import DaemonClient  # noqa: E402
 
-POOL = [
-    "The quick brown fox jumps over the lazy dog.",
-    "Please send the quarterly report to my manager by Friday.",
-    "Voice dictation should never lose the last word.",
-    "We will meet at the station at half past nine tomorrow.",
-    "The weather has been cold and rainy for most of the week.",
-    "Remember to buy milk, bread and coffee on the way home.",
-    "Our team finished the new release two days ahead of schedule.",
-    "She asked whether the library opens early on Saturday mornings.",
-    "The museum closes at six so we should leave after lunch.",
-    "Write a short summary of the meeting and share it with everyone.",
-    "The train was delayed because of a signal failure near the city.",
-    "I think the second option is cheaper and easier to maintain.",
-]
 TARGETS_S = (5, 20, 45)
 SYSTEMS = {"v2m": {"streaming": True, "fast_stop": True},
            "fast stop off": {"streaming": True, "fast_stop": False},

@@ -14,6 +14,22 @@ SENTENCES = [
     "Voice dictation should never lose the last word.",
 ]
 
+# Benchmark sentences: everyday dictation, 9-12 words each.
+POOL = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please send the quarterly report to my manager by Friday.",
+    "Voice dictation should never lose the last word.",
+    "We will meet at the station at half past nine tomorrow.",
+    "The weather has been cold and rainy for most of the week.",
+    "Remember to buy milk, bread and coffee on the way home.",
+    "Our team finished the new release two days ahead of schedule.",
+    "She asked whether the library opens early on Saturday mornings.",
+    "The museum closes at six so we should leave after lunch.",
+    "Write a short summary of the meeting and share it with everyone.",
+    "The train was delayed because of a signal failure near the city.",
+    "I think the second option is cheaper and easier to maintain.",
+]
+
 
 def say(text: str, out: Path, voice: str = "en-us", words_per_min: int = 160) -> Path:
     raw = out.with_suffix(".raw.wav")

@@ -1,0 +1,94 @@
+"""WER of the three dictation systems over every starting sentence.
+
+`dictation_latency.py` times stops in real time, so it can afford only a
+few dictations, and a WER over a few sentences is one sentence's luck (the
+5 s one is a single sentence of 9 words). This benchmark needs no clock: it
+feeds the same synthesized dictations frame by frame, faster than real time,
+through the daemon's own pipeline (webrtcvad, segmenter, speculative and
+quick passes, tiny.en), once for each of the 12 starting sentences of the
+pool and both stop styles, and scores every system on the same audio:
+
+  v2m            streaming + fast stop (speculative passes, 10 s encoder window)
+  fast stop off  streaming, every pass on the full 30 s window
+  baseline       the whole recording, faster-whisper's stock transcribe, beam 5
+
+    .venv/bin/python bench/dictation_accuracy.py [--targets 5 20 45]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from dictation_latency import STYLES, TARGETS_S, build  # noqa: E402
+from tests.support.speech import POOL, read_pcm, silence  # noqa: E402
+from tests.support.wer import wer, words  # noqa: E402
+from v2m.application.dictation_session import DictationOptions, DictationSession  # noqa: E402
+from v2m.domain.audio_math import FRAME_BYTES  # noqa: E402
+from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions  # noqa: E402
+from v2m.infrastructure.model_locator import bundled_model  # noqa: E402
+from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector  # noqa: E402
+
+SYSTEMS = {"v2m": True, "fast stop off": False, "baseline": None}
+
+
+class _NoEvents:
+    def publish(self, _event: dict) -> None:
+        pass
+
+
+class Pipeline:
+    def __init__(self) -> None:
+        self.options = WhisperOptions()
+        self.transcriber = FasterWhisperTranscriber("tiny.en", bundled_model(), lambda: self.options)
+        self.transcriber.load()
+        self.worker = ThreadPoolExecutor(1)
+
+    def dictate(self, pcm: bytes, fast_stop: bool | None) -> str:
+        if fast_stop is None:  # the whole-recording baseline
+            import numpy as np
+
+            audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+            segments, _ = self.transcriber.whisper_model().transcribe(audio, language="en", beam_size=5)
+            return " ".join(s.text.strip() for s in segments)
+        self.options = WhisperOptions(quick_window_s=10 if fast_stop else 0)
+        session = DictationSession(WebRtcVoiceDetector(2), self.transcriber, self.worker, _NoEvents(),
+                                   DictationOptions(fast_stop=fast_stop))
+        for offset in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+            session.feed(pcm[offset:offset + FRAME_BYTES])
+        return session.finish()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="v2m-acc-"))
+    pipeline = Pipeline()
+    print(f"WER over {len(POOL)} starting sentences x {len(STYLES)} stop styles; errors / reference words")
+    print(f"{'audio':>6}" + "".join(f"{name:>22}" for name in SYSTEMS) + f"{'v2m - baseline':>18}")
+    for target in args.targets:
+        errors = {name: 0.0 for name in SYSTEMS}
+        total = 0
+        for first in range(len(POOL)):
+            wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
+            for after in STYLES.values():
+                pcm = read_pcm(wav) + silence(after)
+                n = len(words(reference))
+                total += n
+                for name, fast_stop in SYSTEMS.items():
+                    errors[name] += wer(reference, pipeline.dictate(pcm, fast_stop)) * n
+        cells = {name: errors[name] / total for name in SYSTEMS}
+        print(f"~{target:>4}s" + "".join(f"{cells[n]:>14.3f} ({errors[n]:>4.0f})" for n in SYSTEMS)
+              + f"{(cells['v2m'] - cells['baseline']) * 100:>+15.1f} pt", flush=True)
+
+
+if __name__ == "__main__":
+    main()
