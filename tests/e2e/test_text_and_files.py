@@ -139,9 +139,13 @@ def test_refine_and_translate_through_the_daemon_send_the_key_and_never_log_it(s
 
 
 def test_refine_without_a_daemon_runs_in_process(xdg, llm):
-    out = run_v2m("refine", "one two three", env=_llm_env(llm))
+    env = _llm_env(llm)
+    del env["V2M_LLM__BASE_URL"]
+    assert run_v2m("config", "set", "llm.base_url", llm.base_url, env=env).returncode == 0
+    assert run_v2m("config", "get", "llm.base_url", env=env).stdout.strip() == llm.base_url
+    out = run_v2m("refine", "one two three", env=env)
     assert out.returncode == 0 and out.stdout.strip() == "One two three."
-    assert llm.count == 1
+    assert llm.count == 1 and llm.requests[-1].headers["Authorization"] == f"Bearer {SECRET}"
 
 
 def test_dictation_applies_rules_then_refinement_and_falls_back_to_the_raw_text(

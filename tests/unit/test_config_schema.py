@@ -95,3 +95,25 @@ def test_parse_value_rejects_bad_text(default, text):
 def test_flatten_unflatten_round_trip():
     tree = {"a": {"b": 1, "c": {"d": "x"}}, "e": {"f": [1]}}
     assert config_schema.unflatten(config_schema.flatten(tree)) == tree
+
+
+@pytest.mark.parametrize("partial, message", [
+    ({"text": {"replacements": ["github GitHub"]}}, "spoken words => written form"),
+    ({"text": {"replacements": [3]}}, "a list of strings"),
+    ({"text": {"vocabulary": "Kubernetes"}}, "expected a list"),
+    ({"llm": {"base_url": "ftp://host/v1"}}, "http:// or https://"),
+    ({"llm": {"timeout_s": 0}}, ">= 0.5"),
+    ({"llm": {"retries": 9}}, "<= 5"),
+])
+def test_text_and_llm_settings_are_checked(partial, message):
+    with pytest.raises(ConfigError, match=message):
+        config_schema.validate_partial(partial, "test")
+
+
+def test_llm_and_text_keys_parse_from_the_command_line():
+    assert config_schema.parse_value("llm.base_url", "http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
+    assert config_schema.parse_value("text.replacements", "e mail => email, git hub => GitHub") == \
+        ["e mail => email", "git hub => GitHub"]
+    assert config_schema.parse_value("llm.refine", "on") is True
+    flat = config_schema.validate_partial({"llm": {"base_url": "https://api.openai.com/v1", "timeout_s": 30}}, "t")
+    assert flat == {"llm.base_url": "https://api.openai.com/v1", "llm.timeout_s": 30}
