@@ -80,14 +80,17 @@ class FakeTranscriber:
     def __init__(self, fail: bool = False, delay_s: float = 0.0) -> None:
         self.calls: list[tuple[int, str]] = []
         self.quick_calls = 0
+        self.greedy_calls = 0
         self.fail = fail
         self.delay_s = delay_s
 
     def load(self) -> None:
         pass
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
+                   greedy: bool = False) -> list[SegmentScore]:
         self.quick_calls += quick
+        self.greedy_calls += greedy
         if self.fail:
             raise ModelError("model exploded")
         if self.delay_s:

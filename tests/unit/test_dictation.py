@@ -198,13 +198,15 @@ def test_stop_right_after_speech_runs_one_quick_tail_pass():
     reply = rig.dictate()
     assert reply["transcription"] == "w8" and reply["stop_path"] == "tail"
     assert rig.transcriber.quick_calls >= 1 and rig.source.drained is True
+    # Only the pass the user waits for is greedy.
+    assert rig.transcriber.greedy_calls == 1
 
 
 def test_fast_stop_off_neither_speculates_nor_uses_quick_passes():
     rig = Rig(script((0, 5), (6, 40), (0, 15)), fast_stop=False)
     reply = rig.dictate()
     assert reply["transcription"] == "w6" and reply["stop_path"] == "tail"
-    assert rig.transcriber.quick_calls == 0 and rig.source.drained is True
+    assert rig.transcriber.quick_calls == 0 and rig.transcriber.greedy_calls == 0 and rig.source.drained is True
 
 
 def test_text_rules_apply_to_the_delivered_and_saved_text():

@@ -31,8 +31,9 @@ class ModelSlot:
     def load(self) -> None:
         self._current.load()
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
-        return self._current.transcribe(pcm, prompt, quick)
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
+                   greedy: bool = False) -> list[SegmentScore]:
+        return self._current.transcribe(pcm, prompt, quick, greedy)
 
     def prepare(self, build: Callable[[], Transcriber]) -> Transcriber:
         """Build and load a replacement; raises (and changes nothing) on failure."""

@@ -64,10 +64,12 @@ class Transcriber(Protocol):
     def load(self) -> None:
         """Load the model (slow); raises ModelError."""
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False) -> list[SegmentScore]:
+    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
+                   greedy: bool = False) -> list[SegmentScore]:
         """Transcribe 16 kHz mono s16le audio; `prompt` is the preceding text.
 
         `quick`: short audio may use a shorter encoder window than Whisper's 30 s.
+        `greedy`: the user is waiting (the stop): decode greedily instead of by beam.
         """
 
 
