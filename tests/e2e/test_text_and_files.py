@@ -185,14 +185,15 @@ class Follower:
         for line in self.proc.stdout:
             self.lines.put(json.loads(line))
 
-    def wait_for(self, state: str, timeout_s: float = 30) -> list[dict]:
+    def wait_for(self, state: str, timeout_s: float = 30, min_elapsed_s: float | None = None) -> list[dict]:
+        """Lines up to the first in `state` (with at least `min_elapsed_s` elapsed, if given)."""
         seen, deadline = [], time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
                 seen.append(self.lines.get(timeout=0.2))
             except queue.Empty:
                 continue
-            if seen[-1]["state"] == state:
+            if seen[-1]["state"] == state and (min_elapsed_s is None or seen[-1]["elapsed_s"] >= min_elapsed_s):
                 return seen
         raise AssertionError(f"no {state!r} within {timeout_s}s; saw {seen}")
 
@@ -208,12 +209,13 @@ def test_status_follow_sees_a_dictation_and_survives_a_daemon_restart(start_daem
     try:
         follower.wait_for("idle")
         run_v2m("toggle", env=env)
-        time.sleep(1.5)  # ticks while recording carry the elapsed time
-        recording = [line for line in follower.wait_for("recording") if line["state"] == "recording"]
+        # Ticks while recording carry the elapsed time, once a second.
+        recording = follower.wait_for("recording", min_elapsed_s=2.0)
         run_v2m("toggle", env=env, timeout=120)
         seen = follower.wait_for("idle")
         ticks = [line["elapsed_s"] for line in recording + seen if line["state"] == "recording"]
-        assert len(ticks) >= 2 and ticks == sorted(ticks) and ticks[-1] >= 1.0, recording + seen
+        assert len(ticks) >= 3 and ticks == sorted(ticks), recording + seen
+        assert [line["state"] for line in seen if line["state"] != "recording"] == ["transcribing", "idle"]
         assert run_v2m("shutdown").returncode == 0
         daemon.stop()
         follower.wait_for("down")

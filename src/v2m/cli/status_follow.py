@@ -52,16 +52,22 @@ def _follow_one_daemon(fmt: str, emit: Callable[[str], None]) -> None:
         started = time.monotonic() - float(status.get("recording_s") or 0.0)
         client.call("SUBSCRIBE")
         emit(render(state, _elapsed(state, started), fmt))
+        next_tick = time.monotonic() + TICK_S
         while True:
-            event = client.next_event(TICK_S if state == "recording" else None)
-            if event is None:  # a tick while recording
+            # Ticks keep to the clock, whatever other events (transcription
+            # updates) arrive in between.
+            wait = max(0.001, next_tick - time.monotonic()) if state == "recording" else None  # 0 = non-blocking
+            event = client.next_event(wait)
+            if event is None:  # the second is up, while recording
                 emit(render(state, _elapsed(state, started), fmt))
+                next_tick += TICK_S
                 continue
             if event.get("type") != "state_changed" or event.get("state") == state:
                 continue
             state = event["state"]
             if state == "recording":
                 started = time.monotonic()
+                next_tick = started + TICK_S
             emit(render(state, _elapsed(state, started), fmt))
 
 
