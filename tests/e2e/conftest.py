@@ -3,6 +3,7 @@ run against that executable instead of the venv's entry point."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,6 +66,15 @@ class DaemonProcess:
                 return self
             time.sleep(0.1)
         raise AssertionError(f"daemon not ready after {timeout_s}s: {self.output()}")
+
+    def wait_model_loaded(self, timeout_s: float = 60) -> "DaemonProcess":
+        """The model loads in the background after PING answers; timings and
+        transcriptions should not race it."""
+        deadline = time.monotonic() + timeout_s
+        while not json.loads(run_v2m("status", "--json").stdout).get("model_loaded"):
+            assert time.monotonic() < deadline, self.output()
+            time.sleep(0.1)
+        return self
 
     def output(self) -> str:
         self.log.flush()

@@ -32,13 +32,7 @@ def desktop(pulse, xvfb, notifications, monkeypatch):
 
 @pytest.fixture
 def dictation_daemon(desktop, start_daemon):
-    daemon = start_daemon()
-    # The model loads in the background; wait so timings are not skewed.
-    deadline = time.monotonic() + 60
-    while not json.loads(run_v2m("status", "--json").stdout).get("model_loaded"):
-        assert time.monotonic() < deadline, daemon.output()
-        time.sleep(0.1)
-    return daemon
+    return start_daemon().wait_model_loaded()
 
 
 def speak(pulse, wav: Path) -> None:

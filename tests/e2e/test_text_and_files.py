@@ -40,17 +40,9 @@ def media(tmp_path_factory) -> tuple[Path, str]:
     return d, reference
 
 
-def _wait_model(daemon, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not json.loads(run_v2m("status", "--json").stdout).get("model_loaded"):
-        assert time.monotonic() < deadline, daemon.output()
-        time.sleep(0.1)
-
-
 def test_transcribe_through_the_daemon_resolves_relative_paths_against_the_client(start_daemon, media):
     folder, reference = media
-    daemon = start_daemon()
-    _wait_model(daemon)
+    daemon = start_daemon().wait_model_loaded()
     out = run_v2m("transcribe", "speech.wav", "--format", "srt", cwd=folder, timeout=120)
     assert out.returncode == 0, out.stderr
     cues = re.findall(SRT_TIME + " --> " + SRT_TIME, out.stdout)
@@ -66,7 +58,7 @@ def test_transcribe_through_the_daemon_resolves_relative_paths_against_the_clien
 
 def test_transcribe_a_video_file_to_json_and_vtt_files(start_daemon, media, tmp_path):
     folder, reference = media
-    _wait_model(start_daemon())
+    start_daemon().wait_model_loaded()
     out = run_v2m("transcribe", str(folder / "speech.mkv"), "--format", "json", "-o", str(tmp_path / "t.json"),
                   timeout=120)
     assert out.returncode == 0, out.stderr
@@ -90,7 +82,7 @@ def test_transcribe_local_loads_the_model_in_process(xdg, media):
 
 
 def test_transcribe_bad_files_get_clear_errors_and_the_daemon_lives_on(start_daemon, tmp_path):
-    _wait_model(start_daemon())
+    start_daemon().wait_model_loaded()
     (tmp_path / "notes.wav").write_text("this is not audio\n" * 50)
     locked = tmp_path / "locked.wav"
     locked.write_bytes(b"RIFF")
@@ -152,7 +144,7 @@ def test_dictation_applies_rules_then_refinement_and_falls_back_to_the_raw_text(
         start_daemon, llm, speech_dir, notifications, xdg):
     env = _llm_env(llm, V2M_AUDIO__DEVICE=f"file:{speech_dir / 'dictation.wav'}", V2M_OUTPUT__SINKS="",
                    V2M_TEXT__REPLACEMENTS="my manager => the boss", V2M_LLM__REFINE="true")
-    _wait_model(start_daemon(env=env))
+    start_daemon(env=env).wait_model_loaded()
     llm.mode = "500"
     run_v2m("toggle", env=env)
     out = run_v2m("toggle", env=env, timeout=120)
