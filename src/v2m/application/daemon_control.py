@@ -53,7 +53,7 @@ class DaemonControl:
         with self._lock:
             old, self._state = self._state, new
         if old is not new:
-            self._events.publish({"type": "state_changed", "state": new.value, "previous": old.value})
+            self._announce(old, new)
 
     def claim(self, expected: DaemonState, new: DaemonState) -> bool:
         """Move from `expected` to `new` atomically; False if the state was another."""
@@ -61,8 +61,11 @@ class DaemonControl:
             if self._state is not expected:
                 return False
             self._state = new
-        self._events.publish({"type": "state_changed", "state": new.value, "previous": expected.value})
+        self._announce(expected, new)
         return True
+
+    def _announce(self, old: DaemonState, new: DaemonState) -> None:
+        self._events.publish({"type": "state_changed", "state": new.value, "previous": old.value})
 
     def ping(self, _data: Mapping[str, Any]) -> dict[str, Any]:
         return {"message": "PONG"}

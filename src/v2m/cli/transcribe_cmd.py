@@ -77,7 +77,9 @@ def _watch_progress(path: str, progress: Callable[[float, float], None]):
 
     conn = DaemonClient(timeout_s=5.0)
     conn.call("SUBSCRIBE")
-    target = os.path.normpath(os.path.join(os.getcwd(), os.path.expanduser(path)))
+    from v2m.application.file_transcription import resolve_path
+
+    target = resolve_path(path, os.getcwd())  # the path the daemon's events will name
 
     def pump() -> None:
         try:

@@ -105,13 +105,11 @@ class FasterWhisperTranscriber:
                    greedy: bool = False) -> list[SegmentScore]:
         import numpy as np
 
-        self._loaded.wait()
-        if self._model is None:
-            raise ModelError(self._load_error or f"model {self._name} is not loaded")
+        model = self.whisper_model()
         options = self._get_options()
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
         if quick and options.quick_window_s and len(audio) < (options.quick_window_s - 0.5) * 16000:
-            result = quick_pass(self._model, audio, prompt, options, 1 if greedy else options.beam_size)
+            result = quick_pass(model, audio, prompt, options, 1 if greedy else options.beam_size)
             if result is not None:
                 return result  # else: degenerate output, run the full 30 s window
         return self._full_pass(audio, prompt, options)
