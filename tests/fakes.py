@@ -55,6 +55,7 @@ import threading
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_SAMPLES
 from v2m.domain.errors import AudioDeviceError, ModelError, OutputError
 from v2m.domain.hallucination import SegmentScore
+from v2m.domain.transcript import HeardBefore
 
 
 def tone_frame(value: int) -> bytes:
@@ -80,7 +81,8 @@ class FakeTranscriber:
     def __init__(self, fail: bool = False, delay_s: float = 0.0) -> None:
         self.calls: list[tuple[int, str]] = []
         self.quick_calls = 0
-        self.greedy_calls = 0
+        self.waiting_calls = 0
+        self.befores: list[HeardBefore | None] = []
         self.fail = fail
         self.delay_s = delay_s
 
@@ -88,9 +90,10 @@ class FakeTranscriber:
         pass
 
     def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   greedy: bool = False) -> list[SegmentScore]:
+                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
+        self.befores.append(before)
         self.quick_calls += quick
-        self.greedy_calls += greedy
+        self.waiting_calls += waiting
         if self.fail:
             raise ModelError("model exploded")
         if self.delay_s:

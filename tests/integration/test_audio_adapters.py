@@ -108,6 +108,22 @@ def test_quick_pass_on_a_short_window_keeps_accuracy(tiny_en, speech_dir):
     assert sum(quick) / len(quick) <= SENTENCE_WER_BOUND
 
 
+def test_context_heard_before_is_read_again_but_not_repeated(tiny_en, speech_dir):
+    """The previous sentence's audio goes in front, its text is forced as the
+    prefix: the result is the new sentence only, within the WER bound."""
+    from tests.support.speech import silence
+    from v2m.domain.transcript import HeardBefore
+
+    first, second = (read_pcm(speech_dir / f"s{i}.wav") for i in (0, 1))
+    before = HeardBefore(first + silence(1.0), SENTENCES[0])
+    segments = tiny_en.transcribe(second, "", quick=True, before=before)
+    text = " ".join(s.text for s in segments)
+    assert wer(SENTENCES[1], text) <= SENTENCE_WER_BOUND
+    assert "fox" not in text.lower() and "dog" not in text.lower()  # words of the context
+    # Wrong alignment of prefix and output would drop or repeat words at the seam.
+    assert text.split()[0].lower() == "please"
+
+
 def test_repetition_is_detected_as_degenerate():
     from v2m.infrastructure.faster_whisper_transcriber import _repeats
 

@@ -18,7 +18,7 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 
 class Rig:
     def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
-                 rules=TextRules(), refiner=None, vocabulary=()):
+                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -33,7 +33,8 @@ class Rig:
             self.control, source=lambda: self.source, vad=FakeVad, transcriber=self.transcriber,
             worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
             history=self.history, spool=self.spool, events=self.events,
-            options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary),
+            options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary,
+                                             context_ms=context_ms),
             rules=lambda: rules, refiner=lambda: refiner)
 
     def dictate(self):
@@ -198,15 +199,54 @@ def test_stop_right_after_speech_runs_one_quick_tail_pass():
     reply = rig.dictate()
     assert reply["transcription"] == "w8" and reply["stop_path"] == "tail"
     assert rig.transcriber.quick_calls >= 1 and rig.source.drained is True
-    # Only the pass the user waits for is greedy.
-    assert rig.transcriber.greedy_calls == 1
+    # Only the pass the user waits for narrows its beam.
+    assert rig.transcriber.waiting_calls == 1
 
 
 def test_fast_stop_off_neither_speculates_nor_uses_quick_passes():
     rig = Rig(script((0, 5), (6, 40), (0, 15)), fast_stop=False)
     reply = rig.dictate()
     assert reply["transcription"] == "w6" and reply["stop_path"] == "tail"
-    assert rig.transcriber.quick_calls == 0 and rig.transcriber.greedy_calls == 0 and rig.source.drained is True
+    assert rig.transcriber.quick_calls == 0 and rig.transcriber.waiting_calls == 0 and rig.source.drained is True
+
+
+# Tones loud enough not to count as weak audio (the gate's weak_rms is 0.01).
+LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30))
+
+
+def _finals(rig):
+    """(prompt, before) of each pass over a whole utterance, in order."""
+    return [(p, b) for (n, p), b in zip(rig.transcriber.calls, rig.transcriber.befores) if n < 60 * FRAME_BYTES]
+
+
+def test_quick_passes_read_the_utterances_just_heard_again_in_front():
+    rig = Rig(LOUD)
+    assert rig.dictate()["transcription"] == "w1000 w2000 w3000"
+    finals = _finals(rig)[-3:]
+    assert finals[0] == ("", None)
+    # The second utterance hears the first again: its audio from the first's
+    # start (pre-roll) up to its own start, and its text, not as a prompt.
+    prompt, before = finals[1]
+    assert prompt == "" and before.text == "w1000" and len(before.pcm) == 70 * FRAME_BYTES
+    prompt, before = finals[2]
+    assert prompt == "" and before.text == "w1000 w2000" and len(before.pcm) == 140 * FRAME_BYTES
+
+
+def test_context_reaches_back_only_context_ms_and_prompts_with_the_rest():
+    rig = Rig(LOUD, context_ms=3000)
+    rig.dictate()
+    prompt, before = _finals(rig)[-1]
+    assert before.text == "w2000" and prompt == "w1000"
+
+
+def test_weak_audio_and_fast_stop_off_are_read_alone():
+    rig = Rig(THREE_UTTERANCES)  # tones of 1-3 / 32768: weak, Whisper's no-speech score must judge them
+    rig.dictate()
+    assert len(_finals(rig)) >= 3 and all(b is None for _, b in _finals(rig))
+    rig = Rig(LOUD, fast_stop=False)
+    assert rig.dictate()["transcription"] == "w1000 w2000 w3000"
+    assert [p for p, _ in _finals(rig)][-3:] == ["", "w1000", "w1000 w2000"]
+    assert all(b is None for _, b in _finals(rig))
 
 
 def test_text_rules_apply_to_the_delivered_and_saved_text():

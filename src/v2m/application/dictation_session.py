@@ -7,8 +7,14 @@ unless speech resumes, so it is transcribed at once (speculatively), not
 after the full `min_silence_ms`. If the user stops during that pause, the
 text is ready or being made: the stop never transcribes that audio twice.
 Passes over short audio also use a short encoder window (`quick`), and the
-passes left to run after the stop decode greedily (beam search costs about
-a third more there and the user is waiting).
+passes left to run after the stop decode with a narrow beam (the user is
+waiting).
+
+Context: each utterance is read alone, so Whisper would miss what a
+whole-recording pass has, the speech around it. Quick passes therefore read
+the utterances of the last few seconds again in front of the new one, with
+their text forced as the decoder's prefix, so only the new words are
+decoded (measured: WER 0.100 against 0.124 without, at 20 s).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
 from v2m.domain.hallucination import GateOptions, keep_segment
 from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
+from v2m.domain.transcript import HeardBefore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +42,9 @@ class DictationOptions:
     # Speculative finalization and the quick tail pass (see the module doc).
     fast_stop: bool = True
     prompt_chars: int = 200
+    # Quick passes read the utterances heard in the last `context_ms` again,
+    # ahead of the new one (their text forced, not remade): 0 turns it off.
+    context_ms: int = 6000
     # Words the user dictates often; they lead every prompt to bias recognition.
     vocabulary: tuple[str, ...] = ()
     provisional_interval_ms: int = 1500
@@ -54,7 +64,7 @@ class DictationSession:
         self._segmenter = Segmenter(options.segmenter)
         self._utterances: list[Utterance] = []
         self._finals: list[Future[Any]] = []
-        self._texts: list[str] = []
+        self._heard: list[tuple[Utterance, str]] = []  # transcribed utterances, in order
         self._lock = threading.Lock()
         self._pending = 0          # committed or speculative passes not yet done
         self._provisional: Future[Any] | None = None
@@ -71,7 +81,7 @@ class DictationSession:
 
     @property
     def text_so_far(self) -> str:
-        return transcript.join(self._texts)
+        return transcript.join([text for _, text in self._heard])
 
     @property
     def tail_is_silent(self) -> bool:
@@ -123,7 +133,7 @@ class DictationSession:
         if self._spec is not None and self._spec[0] == utterance:
             spec = self._spec[1]
             self._spec = None
-            self._finals.append(self._worker.submit(self._adopt, spec))  # runs after spec (FIFO)
+            self._finals.append(self._worker.submit(self._adopt, utterance, spec))  # runs after spec (FIFO)
             return
         self._drop_speculation()
         pcm = self._audio(utterance)
@@ -154,44 +164,65 @@ class DictationSession:
         try:
             if self._abandoned:
                 return ""
-            return self._transcribe(pcm, utterance.speech_frames / utterance.frames,
-                                    self._level(utterance.start, utterance.end))
+            return self._transcribe_utterance(utterance, pcm)
         finally:
             with self._lock:
                 self._pending -= 1
 
-    def _adopt(self, spec: Future[str]) -> None:
-        self._append_final(spec.result())
+    def _adopt(self, utterance: Utterance, spec: Future[str]) -> None:
+        self._append_final(utterance, spec.result())
 
     def _transcribe_final(self, utterance: Utterance, pcm: bytes) -> None:
         try:
             if self._abandoned:
                 return
-            self._append_final(self._transcribe(pcm, utterance.speech_frames / utterance.frames,
-                                                self._level(utterance.start, utterance.end)))
+            self._append_final(utterance, self._transcribe_utterance(utterance, pcm))
         finally:
             with self._lock:
                 self._pending -= 1
 
-    def _append_final(self, text: str) -> None:
-        if text and not self._abandoned:
-            self._texts.append(text)
-            self._publish(self.text_so_far, final=True)
+    def _append_final(self, utterance: Utterance, text: str) -> None:
+        if not self._abandoned:
+            self._heard.append((utterance, text))
+            if text:
+                self._publish(self.text_so_far, final=True)
 
     def _transcribe_all(self) -> None:
         speech = sum(u.speech_frames for u in self._utterances)
         frames = len(self._frame_rms)
-        text = self._transcribe(bytes(self.pcm), speech / max(1, frames), self._level(0, frames))
-        if text:
-            self._texts.append(text)
+        whole = Utterance(0, frames, speech)
+        self._heard.append((whole, self._transcribe(bytes(self.pcm), speech / max(1, frames),
+                                                    self._level(0, frames), self._heard)))
 
-    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float) -> str:
+    def _transcribe_utterance(self, utterance: Utterance, pcm: bytes) -> str:
+        """Runs on the worker, after every earlier utterance's pass (FIFO)."""
+        speech_ratio = utterance.speech_frames / utterance.frames
+        level = self._level(utterance.start, utterance.end)
+        heard, before = self._heard, None
+        gate = self.options.gate
+        # Weak audio is read alone: Whisper's no-speech score must judge it, not the speech before it.
+        if self.options.fast_stop and speech_ratio >= gate.weak_speech_ratio and level >= gate.weak_rms:
+            reach = utterance.start - self.options.context_ms // FRAME_MS
+            first = len(heard)
+            while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:
+                first -= 1
+            if first < len(heard):
+                context = heard[first:]
+                before = HeardBefore(bytes(self.pcm[context[0][0].start * FRAME_BYTES: utterance.start * FRAME_BYTES]),
+                                     transcript.join([text for _, text in context]))
+                heard = heard[:first]
+        return self._transcribe(pcm, speech_ratio, level, heard, before)
+
+    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float,
+                    heard: list[tuple[Utterance, str]], before: HeardBefore | None = None) -> str:
+        told = transcript.join([text for _, text in heard])
         prompt = text_rules.vocabulary_prompt(
-            self.options.vocabulary, transcript.prompt_tail(self.text_so_far, self.options.prompt_chars))
+            self.options.vocabulary, transcript.prompt_tail(told, self.options.prompt_chars))
         # Fast stop reads short utterances with the short encoder window.
-        # Once the user has stopped, the rest is on the critical path: greedy.
+        # Once the user has stopped, the rest is on the critical path: a narrow beam.
         fast = self.options.fast_stop
-        segments = self._transcriber.transcribe(pcm, prompt, quick=fast, greedy=fast and self._closed)
+        segments = self._transcriber.transcribe(pcm, prompt, quick=fast, waiting=fast and self._closed,
+                                                before=before)
         return transcript.join([s.text for s in segments
                                 if keep_segment(s, speech_ratio, level, self.options.gate)])
 
@@ -227,7 +258,7 @@ class DictationSession:
             stale = self._closed or self._abandoned or self._pending > 0
         if stale:
             return  # committed work comes first; a newer pass will follow
-        text = self._transcribe(pcm, 1.0, self._level(start, end))
+        text = self._transcribe(pcm, 1.0, self._level(start, end), self._heard)
         if text and not self._closed:
             self._publish(transcript.join([self.text_so_far, text]), final=False)
 

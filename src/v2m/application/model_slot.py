@@ -11,6 +11,7 @@ from typing import Callable
 
 from v2m.application.ports import Transcriber
 from v2m.domain.hallucination import SegmentScore
+from v2m.domain.transcript import HeardBefore
 
 
 class ModelSlot:
@@ -32,8 +33,8 @@ class ModelSlot:
         self._current.load()
 
     def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   greedy: bool = False) -> list[SegmentScore]:
-        return self._current.transcribe(pcm, prompt, quick, greedy)
+                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
+        return self._current.transcribe(pcm, prompt, quick, waiting, before)
 
     def prepare(self, build: Callable[[], Transcriber]) -> Transcriber:
         """Build and load a replacement; raises (and changes nothing) on failure."""
