@@ -78,6 +78,40 @@ def test_no_text_from_silence_or_noise(tiny_en, speech_dir, tmp_path, name, ampl
             assert session.finish() == ""
 
 
+@pytest.mark.parametrize("amplitude", [0.1, 0.6])
+def test_noise_after_speech_adds_no_words_when_read_with_context(tiny_en, speech_dir, tmp_path, amplitude):
+    """Noise the VAD takes for speech, right after a sentence: it is read with
+    the sentence in front (so Whisper's no-speech score cannot judge it
+    alone), and still adds nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.fakes import RecordingEvents
+    from tests.support.speech import silence, white_noise
+    from tests.support.wer import words
+    from v2m.application.dictation_session import DictationOptions, DictationSession
+
+    class Spy:
+        def __init__(self):
+            self.befores = []
+
+        def transcribe(self, pcm, prompt, quick=False, waiting=False, before=None):
+            self.befores.append(before)
+            return tiny_en.transcribe(pcm, prompt, quick, waiting, before)
+
+    pcm = (read_pcm(speech_dir / "s1.wav") + silence(1.0)
+           + read_pcm(white_noise(2.0, amplitude, tmp_path / "n.wav")) + silence(0.8))
+    spy = Spy()
+    with ThreadPoolExecutor(1) as worker:
+        session = DictationSession(WebRtcVoiceDetector(2), spy, worker, RecordingEvents(), DictationOptions())
+        for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
+            session.feed(pcm[i:i + FRAME_BYTES])
+            worker.submit(int).result()  # each pass before the next frame, as in real time
+        text = session.finish()
+    assert any(b is not None and "quarterly" in b.text for b in spy.befores)  # the noise had context
+    assert wer(SENTENCES[1], text) <= SENTENCE_WER_BOUND
+    assert len(words(text)) <= len(words(SENTENCES[1]))
+
+
 def test_noise_segments_score_as_no_speech(tiny_en, tmp_path):
     """What the gate relies on: Whisper's own no-speech score over noise."""
     from tests.support.speech import white_noise

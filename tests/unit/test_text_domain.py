@@ -29,6 +29,15 @@ def test_whisper_silence_rule_and_repetition():
     assert not keep_segment(seg("the " * 40, cr=3.1), 0.9, 0.1)
 
 
+def test_noise_after_speech_is_dropped_below_whisper_own_no_speech_bar():
+    # Scores measured on white noise read after a sentence (see GateOptions).
+    assert not keep_segment(seg(" I'm going to do that.", nsp=0.47, lp=-1.79), 1.0, 0.09)
+    assert not keep_segment(seg(" Hey, hey, hey.", nsp=0.55, lp=-1.45), 1.0, 0.17)
+    # Doubtful no-speech alone, or low confidence alone, is still speech.
+    assert keep_segment(seg("Real words here", nsp=0.45, lp=-0.7), 0.9, 0.1)
+    assert keep_segment(seg("Real words here", nsp=0.2, lp=-1.3), 0.9, 0.1)
+
+
 def test_ordinary_text_kept_even_over_weak_audio():
     assert keep_segment(seg("Send the report by Friday."), speech_ratio=0.2, rms=0.005)
 
@@ -44,3 +53,14 @@ def test_rms_of_silence_and_full_scale():
     assert rms(bytes(FRAME_BYTES)) == 0.0
     full = (32767).to_bytes(2, "little", signed=True) * 480
     assert rms(full) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_echoes_spots_the_context_said_again_and_spares_new_speech():
+    earlier = "We will meet at the station. Please send the quarterly report to my manager by Friday."
+    assert transcript.echoes("Please send the quarterly report to manager by Friday.", earlier)
+    assert transcript.echoes("the quarterly report", earlier)
+    assert not transcript.echoes("Voice dictation should never lose the last word.", earlier)
+    assert not transcript.echoes("Remember to buy milk, bread and coffee on the way home.", earlier)
+    # Order matters: the same words shuffled are not a repetition.
+    assert not transcript.echoes("Friday by manager my to report quarterly the send", earlier)
+    assert not transcript.echoes("", earlier) and not transcript.echoes("anything", "")

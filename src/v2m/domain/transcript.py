@@ -26,6 +26,27 @@ def prompt_tail(text: str, max_chars: int = 200) -> str:
     return tail[space + 1:] if 0 <= space < len(tail) - 1 else tail
 
 
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def echoes(text: str, earlier: str, share: float = 0.7) -> bool:
+    """Whether `text` mostly repeats `earlier`: most of its words, in order.
+
+    Given noise after a sentence it has just read, Whisper tends to say that
+    sentence again; real new speech shares a few common words at most.
+    """
+    new, old = _WORD.findall(text.lower()), _WORD.findall(earlier.lower())
+    if not new or not old:
+        return False
+    # Longest common subsequence of words, one row at a time.
+    row = [0] * (len(old) + 1)
+    for word in new:
+        diagonal = 0
+        for j, other in enumerate(old, 1):
+            diagonal, row[j] = row[j], diagonal + 1 if word == other else max(row[j], row[j - 1])
+    return row[-1] >= share * len(new)
+
+
 @dataclasses.dataclass(frozen=True)
 class HeardBefore:
     """The audio just before the audio to transcribe, and the text already

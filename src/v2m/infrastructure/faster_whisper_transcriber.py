@@ -31,6 +31,10 @@ class WhisperOptions:
     quick_window_s: int = 10
 
 
+# Whisper's own bar for a decode it trusts (its logprob_threshold).
+CONFIDENT_LOGPROB = -1.0
+
+
 def pick_device(requested: str) -> tuple[str, str]:
     """Resolve "auto" device and compute type against what CTranslate2 sees."""
     import ctranslate2
@@ -116,7 +120,12 @@ class FasterWhisperTranscriber:
             if before is not None and before.text.strip() and len(audio) + len(before.pcm) // 2 < fits:
                 result = quick_pass(model, _floats(before.pcm + pcm), prompt, options, beam,
                                     prefix=before.text, new_s=len(audio) / 16000)
-                if result is not None:
+                # The no-speech score of a pass with context judges the context, so
+                # only a confident reading is taken. Over noise Whisper may also say
+                # the context again. Either way the audio is read alone, and the
+                # gate judges that.
+                if result is not None and all(s.avg_logprob >= CONFIDENT_LOGPROB
+                                              and not transcript.echoes(s.text, before.text) for s in result):
                     return result
             if len(audio) < fits:
                 result = quick_pass(model, audio, transcript.join([prompt, before.text if before else ""]),
