@@ -5,10 +5,12 @@ few dictations, and a WER over a few sentences is one sentence's luck (the
 5 s one is a single sentence of 9 words). This benchmark needs no clock: it
 feeds the same synthesized dictations frame by frame, faster than real time,
 through the daemon's own pipeline (webrtcvad, segmenter, speculative and
-quick passes, greedy passes at the stop, tiny.en), once for each of the 12 starting sentences of the
-pool and both stop styles, and scores every system on the same audio:
+quick passes with context, beam 2 at the stop, tiny.en), once for each of the
+12 starting sentences of the pool and both stop styles, and scores every
+system on the same audio:
 
-  v2m            streaming + fast stop (speculative passes, 10 s encoder window)
+  v2m            streaming + fast stop (speculative passes, 10 s encoder window,
+                 the last seconds heard read again as context)
   fast stop off  streaming, every pass on the full 30 s window
   baseline       the whole recording, faster-whisper's stock transcribe, beam 5
 

@@ -4,7 +4,8 @@ A private PulseAudio server plays synthesized speech (espeak-ng) in real time
 into the daemon's microphone, as in the e2e tests. One daemon serves three
 systems, switched by config between runs and interleaved:
 
-  v2m            streaming + fast stop (speculative and quick tail passes)
+  v2m            streaming + fast stop (speculative passes, quick passes with
+                 the last seconds heard as context, beam 2 at the stop)
   fast stop off  streaming, every pass beam search on the full 30 s window
   baseline       the whole recording transcribed at stop, faster-whisper's
                  stock 30 s window and beam 5, same model and threads
