@@ -18,7 +18,7 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 
 class Rig:
     def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
-                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000):
+                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -34,12 +34,15 @@ class Rig:
             worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
             history=self.history, spool=self.spool, events=self.events,
             options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary,
-                                             context_ms=context_ms),
+                                             context_ms=context_ms,
+                                             min_provisional_ms=900 if provisional else 10**9),
             rules=lambda: rules, refiner=lambda: refiner)
 
-    def dictate(self):
+    def dictate(self, settle=False):
         assert self.service.toggle({}) == {"state": "recording"}
         self.source.done.wait(5)
+        if settle:  # the user pauses: every pass submitted so far runs before the stop
+            self.worker.submit(int).result()
         return self.service.toggle({})
 
 
@@ -215,15 +218,16 @@ LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0,
 
 
 def _finals(rig):
-    """(prompt, before) of each pass over a whole utterance, in order."""
+    """(prompt, before) of each pass over a whole utterance, in order (the rig
+    must have provisional passes off: when they run depends on timing)."""
     return [(p, b) for (n, p), b in zip(rig.transcriber.calls, rig.transcriber.befores) if n < 60 * FRAME_BYTES]
 
 
 def test_quick_passes_read_the_utterances_just_heard_again_in_front():
-    rig = Rig(LOUD)
-    assert rig.dictate()["transcription"] == "w1000 w2000 w3000"
-    finals = _finals(rig)[-3:]
-    assert finals[0] == ("", None)
+    rig = Rig(LOUD, provisional=False)
+    assert rig.dictate(settle=True)["transcription"] == "w1000 w2000 w3000"
+    finals = _finals(rig)
+    assert len(finals) == 3 and finals[0] == ("", None)
     # The second utterance hears the first again: its audio from the first's
     # start (pre-roll) up to its own start, and its text, not as a prompt.
     prompt, before = finals[1]
@@ -232,20 +236,27 @@ def test_quick_passes_read_the_utterances_just_heard_again_in_front():
     assert prompt == "" and before.text == "w1000 w2000" and len(before.pcm) == 140 * FRAME_BYTES
 
 
+def test_the_pass_left_at_the_stop_reads_alone_with_the_text_as_prompt():
+    rig = Rig(script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 2)), provisional=False)
+    assert rig.dictate()["transcription"] == "w1000 w2000"
+    assert rig.transcriber.waiting_calls == 1
+    assert rig.transcriber.befores[-1] is None and rig.transcriber.calls[-1][1] == "w1000"
+
+
 def test_context_reaches_back_only_context_ms_and_prompts_with_the_rest():
-    rig = Rig(LOUD, context_ms=3000)
-    rig.dictate()
+    rig = Rig(LOUD, context_ms=3000, provisional=False)
+    rig.dictate(settle=True)
     prompt, before = _finals(rig)[-1]
     assert before.text == "w2000" and prompt == "w1000"
 
 
 def test_weak_audio_and_fast_stop_off_are_read_alone():
-    rig = Rig(THREE_UTTERANCES)  # tones of 1-3 / 32768: weak, Whisper's no-speech score must judge them
-    rig.dictate()
-    assert len(_finals(rig)) >= 3 and all(b is None for _, b in _finals(rig))
-    rig = Rig(LOUD, fast_stop=False)
-    assert rig.dictate()["transcription"] == "w1000 w2000 w3000"
-    assert [p for p, _ in _finals(rig)][-3:] == ["", "w1000", "w1000 w2000"]
+    rig = Rig(THREE_UTTERANCES, provisional=False)  # tones of 1-3 / 32768: weak, Whisper's no-speech score must judge them
+    rig.dictate(settle=True)
+    assert len(_finals(rig)) == 3 and all(b is None for _, b in _finals(rig))
+    rig = Rig(LOUD, fast_stop=False, provisional=False)
+    assert rig.dictate(settle=True)["transcription"] == "w1000 w2000 w3000"
+    assert [p for p, _ in _finals(rig)] == ["", "w1000", "w1000 w2000"]
     assert all(b is None for _, b in _finals(rig))
 
 
