@@ -29,7 +29,7 @@ from typing import Any
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
-from v2m.domain.hallucination import GateOptions, keep_segment
+from v2m.domain.hallucination import GateOptions, is_weak, keep_segment
 from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
 from v2m.domain.transcript import HeardBefore
 
@@ -200,14 +200,12 @@ class DictationSession:
         speech_ratio = utterance.speech_frames / utterance.frames
         level = self._level(utterance.start, utterance.end)
         heard, before = self._heard, None
-        gate = self.options.gate
         # Weak audio is read alone: Whisper's no-speech score must judge it, not
         # the speech before it. So is the pass the user waits for at the stop:
         # CTranslate2 steps through the forced prefix one token at a time,
         # which cost 90 ms there (266 against 173 ms), for 2 words of 1,280
         # in the accuracy benchmark.
-        if self.options.fast_stop and not self._closed and speech_ratio >= gate.weak_speech_ratio \
-                and level >= gate.weak_rms:
+        if self.options.fast_stop and not self._closed and not is_weak(speech_ratio, level, self.options.gate):
             reach = utterance.start - self.options.context_ms // FRAME_MS
             first = len(heard)
             while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:

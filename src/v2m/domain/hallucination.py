@@ -53,6 +53,11 @@ def normalise(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text.lower()).split())
 
 
+def is_weak(speech_ratio: float, rms: float, options: GateOptions = GateOptions()) -> bool:
+    """Audio too sparse or too quiet for Whisper's text alone to be trusted."""
+    return speech_ratio < options.weak_speech_ratio or rms < options.weak_rms
+
+
 def keep_segment(seg: SegmentScore, speech_ratio: float, rms: float,
                  options: GateOptions = GateOptions()) -> bool:
     """Decide whether a transcribed segment is real speech."""
@@ -66,5 +71,4 @@ def keep_segment(seg: SegmentScore, speech_ratio: float, rms: float,
         return True
     # A stock phrase survives only over clear speech that Whisper is sure of:
     # noise loud enough to fool the VAD still scores a high no_speech_prob.
-    weak = speech_ratio < options.weak_speech_ratio or rms < options.weak_rms
-    return not weak and seg.no_speech_prob < options.known_phrase_no_speech
+    return not is_weak(speech_ratio, rms, options) and seg.no_speech_prob < options.known_phrase_no_speech

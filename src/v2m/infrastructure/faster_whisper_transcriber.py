@@ -11,7 +11,7 @@ from typing import Callable
 
 from v2m.domain import transcript
 from v2m.domain.errors import ModelError
-from v2m.domain.hallucination import SegmentScore
+from v2m.domain.hallucination import GateOptions, SegmentScore
 from v2m.domain.transcript import HeardBefore
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ class WhisperOptions:
     quick_window_s: int = 10
 
 
-# Whisper's own bar for a decode it trusts (its logprob_threshold).
-CONFIDENT_LOGPROB = -1.0
+# Whisper's own bar for a decode it trusts (its logprob_threshold, as the gate uses it).
+CONFIDENT_LOGPROB = GateOptions.logprob_threshold
 
 
 def pick_device(requested: str) -> tuple[str, str]:
@@ -115,24 +115,25 @@ class FasterWhisperTranscriber:
         options = self._get_options()
         audio = _floats(pcm)
         fits = (options.quick_window_s - 0.5) * 16000
-        if quick and options.quick_window_s:
-            beam = min(options.stop_beam_size, options.beam_size) if waiting else options.beam_size
-            if before is not None and before.text.strip() and len(audio) + len(before.pcm) // 2 < fits:
-                result = quick_pass(model, _floats(before.pcm + pcm), prompt, options, beam,
-                                    prefix=before.text, new_s=len(audio) / 16000)
-                # The no-speech score of a pass with context judges the context, so
-                # only a confident reading is taken. Over noise Whisper may also say
-                # the context again. Either way the audio is read alone, and the
-                # gate judges that.
-                if result is not None and all(s.avg_logprob >= CONFIDENT_LOGPROB
-                                              and not transcript.echoes(s.text, before.text) for s in result):
-                    return result
-            if len(audio) < fits:
-                result = quick_pass(model, audio, transcript.join([prompt, before.text if before else ""]),
-                                    options, beam)
-                if result is not None:
-                    return result  # else: degenerate output, run the full 30 s window
-        return self._full_pass(audio, transcript.join([prompt, before.text if before else ""]), options)
+        beam = min(options.stop_beam_size, options.beam_size) if waiting else options.beam_size
+        quick = quick and options.quick_window_s > 0
+        if quick and before is not None and before.text.strip() and len(audio) + len(before.pcm) // 2 < fits:
+            result = quick_pass(model, _floats(before.pcm + pcm), prompt, options, beam,
+                                prefix=before.text, new_s=len(audio) / 16000)
+            # The no-speech score of a pass with context judges the context, so
+            # only a confident reading is taken. Over noise Whisper may also say
+            # the context again. Either way the audio is read alone, and the
+            # gate judges that.
+            if result is not None and all(s.avg_logprob >= CONFIDENT_LOGPROB
+                                          and not transcript.echoes(s.text, before.text) for s in result):
+                return result
+        # Read alone, the context's text becomes part of the prompt.
+        prompt = transcript.join([prompt, before.text if before else ""])
+        if quick and len(audio) < fits:
+            result = quick_pass(model, audio, prompt, options, beam)
+            if result is not None:
+                return result  # else: degenerate output, run the full 30 s window
+        return self._full_pass(audio, prompt, options)
 
     def _full_pass(self, audio, prompt: str, options: WhisperOptions) -> list[SegmentScore]:
         language = None if options.language == "auto" else options.language
