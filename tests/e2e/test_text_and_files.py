@@ -161,7 +161,12 @@ def test_dictation_applies_rules_then_refinement_and_falls_back_to_the_raw_text(
     history = [json.loads(line) for line in (xdg["XDG_STATE_HOME"] / "v2m" / "history.jsonl").read_text().splitlines()]
     # History keeps what was delivered, and Whisper's own words under "raw".
     assert history[-2]["text"] == raw and history[-1]["text"] == refined
-    assert "my manager" in history[-1]["raw"] and history[-1]["raw"].replace("my manager", "the boss") == raw
+    # Two dictations of the same file may differ by a word (CTranslate2's results shift
+    # with CPU load), so the raw words are checked against what this dictation sent to
+    # the LLM: Whisper's text with the rules applied.
+    sent = llm.requests[-1].body["messages"][1]["content"]
+    assert "my manager" in history[-1]["raw"] and history[-1]["raw"].replace("my manager", "the boss") == sent
+    assert wer(" ".join(SENTENCES), history[-1]["raw"]) <= 0.3
 
 
 class Follower:
