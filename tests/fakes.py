@@ -226,3 +226,52 @@ class FakeChatModel:
         if self.error is not None:
             raise LlmError(self.error, "fake hint")
         return self.reply(user) if callable(self.reply) else self.reply
+
+
+class MicrophoneLedger:
+    """Counts open microphones across sources, for the privacy invariant:
+    open exactly when the daemon's state is RECORDING."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def source(self, on_start=None) -> "LedgerSource":
+        return LedgerSource(self, on_start)
+
+
+class LedgerSource:
+    device_name = "ledger mic"
+
+    def __init__(self, ledger: MicrophoneLedger, on_start=None) -> None:
+        self._ledger, self._on_start = ledger, on_start
+        self._is_open = False
+
+    def start(self, on_frame, on_error) -> None:
+        if self._on_start is not None:
+            self._on_start()
+        with self._ledger._lock:
+            self._ledger.open += 1
+        self._is_open = True
+
+    def stop(self, drain: bool = True) -> None:
+        if self._is_open:
+            self._is_open = False
+            with self._ledger._lock:
+                self._ledger.open -= 1
+
+
+class GatedFileTranscriber:
+    """A FileTranscriber that waits for `release` before answering."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.release.set()
+        self.started = threading.Event()
+
+    def transcribe_file(self, path, on_progress=None, prompt=""):
+        from v2m.domain.subtitles import FileTranscript
+
+        self.started.set()
+        self.release.wait(10)
+        return FileTranscript(path, 0.0, "en", ())

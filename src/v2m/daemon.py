@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
 from v2m import __version__
@@ -35,6 +34,7 @@ from v2m.domain.segmenter import SegmenterOptions
 from v2m.infrastructure.file_spool import FileAudioSpool
 from v2m.infrastructure.jsonl_history import JsonlHistoryStore
 from v2m.infrastructure.proc_telemetry import ProcTelemetry
+from v2m.infrastructure.serial_worker import SerialWorker
 from v2m.infrastructure.toml_config_store import TomlConfigStore
 
 log = logging.getLogger("v2m.daemon")
@@ -218,7 +218,7 @@ class DaemonApp:
         config = lambda: self.control.config  # noqa: E731 - settings are read per dictation
         self.transcriber = ModelSlot(build_transcriber(self.control.config, config))
         # One ASR thread for the daemon's life: the model stays warm in it.
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="v2m-asr")
+        self.worker = SerialWorker("v2m-asr")
         self.history = open_history()
         self.spool = FileAudioSpool(paths.state_dir() / "spool")
         self.refiner = build_refiner(config)
@@ -237,9 +237,7 @@ class DaemonApp:
             self.control, build_file_transcriber(lambda: self.transcriber.current), self.worker, self.bus,
             prompt=lambda: text_rules.vocabulary_prompt(config()["text"]["vocabulary"]))
         self.control.add_status_provider(self._engine_status)
-        self._next_model = None
         self.control.add_config_check(self._prepare_model)
-        self.control.add_config_listener(self._swap_model)
         self.control.add_config_listener(
             lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
         handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
@@ -250,20 +248,20 @@ class DaemonApp:
         return {**self.dictation.status(), "model_loaded": current.loaded, "compute": current.device,
                 "model_path": str(current.path)}
 
-    def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> Callable[[], None] | None:
         """UPDATE_CONFIG of the model: load the new one first; a failure refuses
-        the update, so the old model keeps serving and the file is unchanged."""
+        the update, so the old model keeps serving and the file is unchanged.
+        The swap is the commit, run only once the file is written."""
         if all(old["transcription"][k] == new["transcription"][k] for k in MODEL_LOAD_KEYS):
-            return
+            return None
         build = lambda: build_transcriber(new, lambda: self.control.config)  # noqa: E731
         # Loaded on the ASR thread, after any queued dictation work.
-        self._next_model = self.worker.submit(self.transcriber.prepare, build).result()
+        candidate = self.worker.submit(self.transcriber.prepare, build).result()
 
-    def _swap_model(self, _config: Mapping[str, Any]) -> None:
-        if self._next_model is not None:
-            self.transcriber.swap(self._next_model)
-            self._next_model = None
+        def swap() -> None:
+            self.transcriber.swap(candidate)
             log.info("now using model %s", self.transcriber.model_name)
+        return swap
 
     def start(self) -> None:
         self.model_ready = self.worker.submit(self.transcriber.load)
@@ -284,12 +282,19 @@ class DaemonApp:
             log.exception("spool recovery failed")
 
     def stop(self) -> None:
+        self.dictation.close()  # the microphone closes first, whatever the clients do
         self.server.stop()
         self.worker.shutdown(wait=False, cancel_futures=True)
 
 
+# A stop that takes longer than this (a job stuck in native code) ends the
+# process anyway: systemd's TimeoutStopSec is 10 s.
+SHUTDOWN_GRACE_S = 5.0
+
+
 def run() -> int:
     """Run the daemon in the foreground until SIGTERM, SIGINT or SHUTDOWN."""
+    os.umask(0o077)  # all the daemon writes (log, history, spool, replies) is the user's alone
     store = open_config_store()
     try:
         config = store.load()
@@ -322,9 +327,18 @@ def _serve(store: TomlConfigStore) -> int:
     log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
     app.stop_requested.wait()
     log.info("shutting down")
+    watchdog = threading.Timer(SHUTDOWN_GRACE_S, _force_exit)
+    watchdog.daemon = True
+    watchdog.start()
     app.stop()
     log.info("stopped")
     return 0
+
+
+def _force_exit() -> None:
+    log.error("shutdown took over %.0f s; exiting now", SHUTDOWN_GRACE_S)
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import AbstractContextManager
 from typing import Any, Callable, Mapping
 
 from v2m.application.ports import ConfigStore, EventSink, Telemetry
@@ -24,21 +25,30 @@ class DaemonControl:
         self._request_shutdown = request_shutdown
         self._clock = clock
         self._started = clock()
-        self._lock = threading.Lock()
+        # The control lock. Every state transition takes it, and so does
+        # everything that must agree with the state: the microphone is opened
+        # and closed under it, so it is open exactly when the state is
+        # RECORDING, whatever the interleaving of requests. Re-entrant, so a
+        # TOGGLE can decide and act under one hold.
+        self._lock = threading.RLock()
         self._update_lock = threading.Lock()  # one config update at a time, checks to listeners
         self._state = DaemonState.IDLE
         self.config = config_store.load()
         self._config_listeners: list[Callable[[dict[str, Any]], None]] = []
         self._status_providers: list[Callable[[], dict[str, Any]]] = []
-        self._config_checks: list[Callable[[dict[str, Any], dict[str, Any]], None]] = []
+        self._config_checks: list[ConfigCheck] = []
 
     def add_config_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call `listener(new_config)` after each successful UPDATE_CONFIG."""
         self._config_listeners.append(listener)
 
-    def add_config_check(self, check: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+    def add_config_check(self, check: "ConfigCheck") -> None:
         """Call `check(old_config, new_config)` before an update is written;
-        an exception refuses the update and leaves file and daemon as they were."""
+        an exception refuses the update and leaves file and daemon as they were.
+
+        A check may prepare something (load a model) and return its commit:
+        called only once the update is written, dropped on any failure, so
+        nothing prepared for a refused update is applied later."""
         self._config_checks.append(check)
 
     def add_status_provider(self, provider: Callable[[], dict[str, Any]]) -> None:
@@ -49,19 +59,22 @@ class DaemonControl:
     def state(self) -> DaemonState:
         return self._state
 
+    def transition(self) -> AbstractContextManager[Any]:
+        """Hold the control lock: the state cannot change until released."""
+        return self._lock
+
     def set_state(self, new: DaemonState) -> None:
         with self._lock:
             old, self._state = self._state, new
-        if old is not new:
-            self._announce(old, new)
+            if old is not new:
+                self._announce(old, new)  # under the lock: events keep the order of the changes
 
     def claim(self, expected: DaemonState, new: DaemonState) -> bool:
         """Move from `expected` to `new` atomically; False if the state was another."""
         with self._lock:
             if self._state is not expected:
                 return False
-            self._state = new
-        self._announce(expected, new)
+            self.set_state(new)
         return True
 
     def _announce(self, old: DaemonState, new: DaemonState) -> None:
@@ -86,13 +99,13 @@ class DaemonControl:
     def pause(self, _data: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             new = states.pause(self._state)
-        self.set_state(new)
+            self.set_state(new)
         return {"state": new.value}
 
     def resume(self, _data: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
             new = states.resume(self._state)
-        self.set_state(new)
+            self.set_state(new)
         return {"state": new.value}
 
     def shutdown(self, _data: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,13 +124,19 @@ class DaemonControl:
                                  '{"log": {"level": "debug"}}')
         with self._update_lock:
             preview = self._store.preview(partial)
-            for check in self._config_checks:
-                check(self.config, preview)
+            # Prepare, write, then commit: a failure anywhere drops what was
+            # prepared, so a refused update is never half applied later.
+            commits = [c for check in self._config_checks if (c := check(self.config, preview))]
             self.config = self._store.update(partial)
+            for commit in commits:
+                commit()
             for listener in self._config_listeners:
                 listener(self.config)
         self._events.publish({"type": "config_changed", "keys": sorted(_flat_keys(partial))})
         return {"config": self.config, "path": self._store.path}
+
+
+ConfigCheck = Callable[[dict[str, Any], dict[str, Any]], "Callable[[], None] | None"]
 
 
 def _flat_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -35,21 +35,28 @@ class DictationService:
         self._notifier, self._history, self._spool = notifier, history, spool
         self._events, self._options = events, options
         self._rules, self._refiner = rules, refiner
-        self._lock = threading.Lock()
         self._session: DictationSession | None = None
         self._source: AudioSource | None = None
         self._started_at = 0.0
+        self._closed = False
 
     # -- commands -------------------------------------------------------------
+    # Each decides and acts under the control lock (control.transition()), and
+    # opens or closes the microphone there: it is open exactly while the
+    # state is RECORDING, whatever else races (a file, a pause, a shutdown).
 
     def toggle(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        if self._control.state is DaemonState.RECORDING:
-            return self.stop(data)
-        return self.start(data)
+        with self._control.transition():
+            if self._control.state is not DaemonState.RECORDING:
+                return self.start(data)
+            session = self._end_recording()
+        return self._complete(session)
 
     def start(self, _data: Mapping[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        with self._control.transition():
             state = self._control.state
+            if self._closed:
+                raise InvalidState("the daemon is shutting down")
             if state is DaemonState.PAUSED:
                 raise InvalidState("the daemon is paused", "run `v2m resume` first")
             if state is not DaemonState.IDLE:
@@ -69,31 +76,58 @@ class DictationService:
         return {"state": DaemonState.RECORDING.value}
 
     def stop(self, _data: Mapping[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            if self._control.state is not DaemonState.RECORDING:
-                raise InvalidState(f"not recording (the daemon is {self._control.state.value})",
-                                   "start with `v2m toggle`")
-            session, source = self._take()
-            self._control.set_state(DaemonState.TRANSCRIBING)
+        with self._control.transition():
+            session = self._end_recording()
+        return self._complete(session)
+
+    def _end_recording(self) -> DictationSession:
+        """Under the control lock: close the microphone, then leave RECORDING."""
+        if self._control.state is not DaemonState.RECORDING:
+            raise InvalidState(f"not recording (the daemon is {self._control.state.value})",
+                               "start with `v2m toggle`")
+        session, source = self._take()
         try:
             # After a pause the audio still in flight (tens of ms) cannot change
             # the text; otherwise wait for it, or the last word would be cut.
             source.stop(drain=not (session.options.fast_stop and session.tail_is_silent))
+        finally:
+            self._control.set_state(DaemonState.TRANSCRIBING)
+        return session
+
+    def _complete(self, session: DictationSession) -> dict[str, Any]:
+        """Outside the lock: transcribe the tail, save and deliver the text."""
+        try:
             return self._finish(session)
         finally:
-            self._control.set_state(DaemonState.IDLE)
+            self._control.claim(DaemonState.TRANSCRIBING, DaemonState.IDLE)
 
     def cancel(self, _data: Mapping[str, Any]) -> dict[str, Any]:
-        with self._lock:
+        with self._control.transition():
             if self._control.state is not DaemonState.RECORDING:
                 raise InvalidState("not recording")
             session, source = self._take()
             session.abandon()
-            self._control.set_state(DaemonState.IDLE)
-        source.stop()
+            try:
+                source.stop(drain=False)
+            finally:
+                self._control.set_state(DaemonState.IDLE)
         self._spool.discard()
         self._notify("v2m", "Dictation cancelled")
         return {"state": DaemonState.IDLE.value, "cancelled": True}
+
+    def close(self) -> None:
+        """The daemon is stopping: close the microphone and refuse new starts.
+        A recording in progress stays in the spool; the next start recovers it."""
+        with self._control.transition():
+            self._closed = True
+            if self._control.state is not DaemonState.RECORDING:
+                return
+            session, source = self._take()
+            session.abandon()
+            try:
+                source.stop(drain=False)
+            finally:
+                self._control.set_state(DaemonState.IDLE)
 
     def status(self) -> dict[str, Any]:
         session = self._session

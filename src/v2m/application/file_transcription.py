@@ -22,6 +22,8 @@ def resolve_path(path: Any, cwd: Any) -> str:
     resolved against the working directory it sent, never the daemon's."""
     if not isinstance(path, str) or not path:
         raise InvalidRequest("TRANSCRIBE_FILE needs data.path, the file to transcribe")
+    if "\0" in path or (isinstance(cwd, str) and "\0" in cwd):
+        raise InvalidRequest("data.path and data.cwd cannot contain a NUL character")
     path = os.path.expanduser(path)
     if os.path.isabs(path):
         return os.path.normpath(path)
@@ -50,7 +52,7 @@ class FileTranscriptionService:
                                       lambda done, total: self._progress(path, done, total), self._prompt())
             transcript = job.result()
         finally:
-            self._control.set_state(DaemonState.IDLE)
+            self._control.claim(DaemonState.TRANSCRIBING, DaemonState.IDLE)
         log.info("transcribed %s (%.0f s of audio) in %.1f s", path, transcript.duration_s,
                  time.monotonic() - started)
         return {**subtitles.to_dict(transcript), "transcription": transcript.text}

@@ -47,7 +47,7 @@ class EventBus:
     """Publishing never blocks: a subscriber that falls `maxsize` events
     behind is dropped, so one stuck status bar cannot stall dictation."""
 
-    def __init__(self, maxsize: int = 1000) -> None:
+    def __init__(self, maxsize: int = 256) -> None:
         self._maxsize = maxsize
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()

@@ -6,11 +6,13 @@ a lock that blocks the next start. We never look processes up by name.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
 
-from v2m.domain.errors import DaemonAlreadyRunning
+from v2m.domain.errors import DaemonAlreadyRunning, InsecureRuntimeDir
 
 
 class InstanceLock:
@@ -20,7 +22,7 @@ class InstanceLock:
 
     def acquire(self) -> None:
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = _open_private(self.path)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -46,6 +48,25 @@ class InstanceLock:
             pass
         os.close(self._fd)
         self._fd = None
+
+
+def _open_private(path: Path) -> int:
+    """Open the lock file as OpenSSH opens its files: never through a symlink,
+    and only if it is a plain file of ours with no other names (a hard link
+    to ~/.bashrc would get our pid written into it)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InsecureRuntimeDir(f"{path} is a symbolic link", f"remove it (`rm {path}`)") from None
+        raise InsecureRuntimeDir(f"cannot open the lock file {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_nlink != 1:
+        os.close(fd)
+        raise InsecureRuntimeDir(f"{path} is not a private file of yours (owner uid {st.st_uid}, "
+                                 f"{st.st_nlink} links, mode {stat.filemode(st.st_mode)})",
+                                 f"remove it (`rm {path}`)")
+    return fd
 
 
 def _read_pid(fd: int) -> int | None:

@@ -32,7 +32,11 @@ def secret_values(environ: dict[str, str] | None = None) -> list[str]:
 
 
 def setup(level: str, log_file: Path) -> None:
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # The log names the files you transcribe: 0600 in a 0700 directory.
+    log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(log_file.parent, 0o700)
+    os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+    os.chmod(log_file, 0o600)
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(level.upper())

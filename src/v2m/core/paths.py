@@ -58,7 +58,10 @@ def ensure_private_dir(path: Path) -> Path:
     """Create `path` as 0700, or check that an existing one is ours and private.
 
     A directory owned by someone else (say, a pre-created /tmp/v2m-UID) is
-    refused rather than repaired: its owner could swap our socket.
+    refused rather than repaired: its owner could swap our socket. One of
+    ours that was left open to others is tightened, and then refused if
+    anything in it belongs to someone else: they could have planted it
+    (a lock file linked to ~/.bashrc, a socket of theirs).
     """
     try:
         path.mkdir(mode=0o700, parents=True)
@@ -74,4 +77,15 @@ def ensure_private_dir(path: Path) -> Path:
         )
     if stat.S_IMODE(st.st_mode) != 0o700:
         os.chmod(path, 0o700)  # ours, so tightening it is safe
+        if stat.S_IMODE(st.st_mode) & 0o022:
+            _refuse_foreign_entries(path)
     return path
+
+
+def _refuse_foreign_entries(path: Path) -> None:
+    for entry in os.scandir(path):
+        owner = entry.stat(follow_symlinks=False).st_uid
+        if owner != os.getuid():
+            raise InsecureRuntimeDir(
+                f"{entry.path} belongs to uid {owner}, in a directory that was open to other users",
+                f"remove it (`rm {entry.path}`), then start again")

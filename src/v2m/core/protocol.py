@@ -26,7 +26,8 @@ class ProtocolError(ValueError):
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:
-    payload = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # allow_nan=False: NaN is not JSON, and a peer's parser would choke on it.
+    payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(payload) > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {MAX_FRAME_BYTES}-byte limit")
     return HEADER.pack(len(payload)) + payload
@@ -40,6 +41,8 @@ def decode_payload(payload: bytes) -> dict[str, Any]:
         raise ProtocolError(f"frame is not valid UTF-8: {exc.reason}") from None
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"frame is not valid JSON: {exc.msg} at byte {exc.pos}") from None
+    except RecursionError:  # 100k nested lists: the frame was whole, so the stream stays in sync
+        raise ProtocolError("frame's JSON is nested too deeply") from None
     if not isinstance(message, dict):
         raise ProtocolError(f"frame must hold a JSON object, not {type(message).__name__}")
     return message
