@@ -17,3 +17,6 @@ def other_user():
 
     assert shutil.which("setpriv"), "setpriv (util-linux) is needed to act as another user"
     return module
+
+
+from tests.integration.conftest import daemon  # noqa: E402,F401 - the in-process daemon, shared
