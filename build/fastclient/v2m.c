@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
@@ -200,6 +201,69 @@ static void socket_path(char *out, size_t size) {
     else snprintf(out, size, "/tmp/v2m-%u/v2m.sock", (unsigned)getuid());
 }
 
+/* Only our own daemon: another user may have made the runtime dir first and
+ * listen on the socket path. The same checks and messages as the Python
+ * client's (src/v2m/core/peer_trust.py): the path checks before connect()
+ * give a clear message; SO_PEERCRED after it closes the race. */
+
+#define TRUST_HINT "remove it, or set XDG_RUNTIME_DIR to a directory you own"
+
+static void not_running(const char *path) {
+    fprintf(stderr, "v2m: the v2m daemon is not running (no socket at %s); start it with "
+                    "`v2m daemon`, or enable the user service\n", path);
+}
+
+/* 0: trusted; 1: refused or missing, with the message printed. */
+static int check_entry(const char *entry, const char *sock_path, int want_dir) {
+    struct stat st;
+    unsigned uid = (unsigned)getuid();
+    if (lstat(entry, &st) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR) not_running(sock_path);
+        else fprintf(stderr, "v2m: cannot connect to %s: %s\n", sock_path, strerror(errno));
+        return 1;
+    }
+    unsigned mode = (unsigned)st.st_mode & 07777;
+    if (S_ISLNK(st.st_mode))
+        fprintf(stderr, "v2m: refusing %s: it is a symbolic link; " TRUST_HINT "\n", entry);
+    else if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISSOCK(st.st_mode))
+        fprintf(stderr, "v2m: refusing %s: it is not a %s; " TRUST_HINT "\n", entry,
+                want_dir ? "directory" : "socket");
+    else if ((unsigned)st.st_uid != uid)
+        fprintf(stderr, "v2m: refusing %s: it is owned by uid %u, not by you (uid %u); " TRUST_HINT "\n",
+                entry, (unsigned)st.st_uid, uid);
+    else if (mode & 022)
+        fprintf(stderr, "v2m: refusing %s: it is writable by other users (mode %04o); " TRUST_HINT "\n",
+                entry, mode);
+    else
+        return 0;
+    return 1;
+}
+
+static int check_path(const char *path) {
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    return check_entry(dir, path, 1) || check_entry(path, path, 0);
+}
+
+static int check_peer(int fd, const char *path) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+        fprintf(stderr, "v2m: cannot connect to %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (cred.uid != getuid()) {
+        fprintf(stderr, "v2m: refusing %s: its server runs as uid %u, not as you (uid %u); "
+                        TRUST_HINT "\n",
+                path, (unsigned)cred.uid, (unsigned)getuid());
+        return 1;
+    }
+    return 0;
+}
+
 static int full_io(int fd, void *buf, size_t len, int writing) {
     char *b = buf;
     while (len) {
@@ -215,17 +279,20 @@ static int full_io(int fd, void *buf, size_t len, int writing) {
 static int request(const struct command *c, char **reply, uint32_t *reply_len) {
     char path[PATH_MAX], msg[256];
     socket_path(path, sizeof path);
+    if (check_path(path)) return 1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     if (fd < 0 || strlen(path) >= sizeof addr.sun_path) return fail("cannot create a socket");
     strcpy(addr.sun_path, path);
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        if (errno == ENOENT || errno == ECONNREFUSED) {
-            fprintf(stderr, "v2m: the v2m daemon is not running (no socket at %s); start it with "
-                            "`v2m daemon`, or enable the user service\n", path);
-            return 1;
-        }
-        fprintf(stderr, "v2m: cannot connect to %s: %s\n", path, strerror(errno));
+        int err = errno;
+        close(fd);
+        if (err == ENOENT || err == ECONNREFUSED) not_running(path);
+        else fprintf(stderr, "v2m: cannot connect to %s: %s\n", path, strerror(err));
+        return 1;
+    }
+    if (check_peer(fd, path)) {
+        close(fd);
         return 1;
     }
     struct timeval timeout = {.tv_sec = c->recording ? 120 : 10};

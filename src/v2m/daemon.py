@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any, Callable, Mapping
 
 from v2m import __version__
@@ -327,16 +328,22 @@ def _serve(store: TomlConfigStore) -> int:
     log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
     app.stop_requested.wait()
     log.info("shutting down")
-    watchdog = threading.Timer(SHUTDOWN_GRACE_S, _force_exit)
+    deadline = time.monotonic() + SHUTDOWN_GRACE_S
+    watchdog = threading.Timer(SHUTDOWN_GRACE_S + 1.0, _force_exit)  # should app.stop() itself hang
     watchdog.daemon = True
     watchdog.start()
     app.stop()
+    if not app.worker.join(deadline - time.monotonic()):
+        # A model pass or load still running in native code: the interpreter
+        # cannot finalise under it (it aborts), so the process ends here.
+        log.warning("the ASR worker is still busy; exiting without waiting for it")
+        log.info("stopped")
+        _force_exit()
     log.info("stopped")
     return 0
 
 
 def _force_exit() -> None:
-    log.error("shutdown took over %.0f s; exiting now", SHUTDOWN_GRACE_S)
     logging.shutdown()
     os._exit(0)
 

@@ -53,6 +53,7 @@ def mic_daemon_factory(pulse, xdg, monkeypatch, speech_dir):
     yield start
     for app in apps:
         app.stop()
+        assert app.worker.join(120)
     lock.release()
 
 

@@ -20,6 +20,9 @@ def daemon(xdg):
     app.start()
     yield app
     app.stop()
+    # Its ASR thread is a daemon thread, as in the daemon, which exits without
+    # it; a test process must not reach its own exit with a model load in it.
+    assert app.worker.join(120)
     lock.release()
 
 

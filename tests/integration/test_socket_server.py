@@ -160,6 +160,7 @@ def test_stale_socket_from_a_dead_daemon_is_removed(xdg):
             assert client.call("PING")["message"] == "PONG"
     finally:
         app.stop()
+        assert app.worker.join(120)
         lock.release()
     assert not paths.socket_path().exists()
 

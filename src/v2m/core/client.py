@@ -4,28 +4,48 @@ every `v2m toggle`, which must start fast."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from v2m.core import paths, protocol
+from v2m.core import paths, peer_trust, protocol, reply_spill
 from v2m.domain.errors import DaemonError, DaemonNotRunning, DaemonTimeout, V2mError
 
 
 class DaemonClient:
     def __init__(self, path: Path | None = None, timeout_s: float | None = 10.0) -> None:
-        self.path = path or paths.socket_path()
+        self.path = Path(path) if path else paths.socket_path()
+        # Only our own daemon: another user may own the path (see peer_trust).
+        peer_trust.check_socket_path(self.path)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout_s)
         try:
-            self._sock.connect(str(self.path))
+            self._connect(timeout_s)
+            peer_trust.check_peer(self._sock, self.path)
         except (FileNotFoundError, ConnectionRefusedError):
             self._sock.close()
             raise DaemonNotRunning(str(self.path)) from None
+        except V2mError:
+            self._sock.close()
+            raise
         except OSError as exc:
             self._sock.close()
             raise V2mError(f"cannot connect to {self.path}: {exc.strerror}") from None
         self._decoder = protocol.FrameDecoder(max_frame_bytes=64 * protocol.MAX_FRAME_BYTES)
         self._frames: list[bytes] = []
+
+    def _connect(self, timeout_s: float | None) -> None:
+        # A full listen queue (a burst of clients) answers EAGAIN at once;
+        # the daemon drains it in milliseconds, so try again until the timeout.
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else 10.0)
+        while True:
+            try:
+                self._sock.connect(str(self.path))
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def __enter__(self) -> "DaemonClient":
         return self
@@ -58,7 +78,10 @@ class DaemonClient:
             if not chunk:
                 raise V2mError("the daemon closed the connection", "see the daemon log")
             self._frames.extend(self._decoder.feed(chunk))
-        return protocol.decode_payload(self._frames.pop(0))
+        reply = protocol.decode_payload(self._frames.pop(0))
+        if reply_spill.is_spilled(reply):  # too big for a frame: the daemon wrote it to a file
+            return reply_spill.read_spilled(reply, self.path.parent)
+        return reply
 
     def next_event(self, timeout_s: float | None) -> dict[str, Any] | None:
         """After SUBSCRIBE: the next event's data, or None if none came within

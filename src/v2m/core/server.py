@@ -74,7 +74,7 @@ class SocketServer:
         finally:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
-        listener.listen(64)
+        listener.listen(socket.SOMAXCONN)  # a burst of connects queues instead of failing with EAGAIN
         self._listener = listener
         self._accept_thread = threading.Thread(target=self._accept_loop, name="v2m-accept", daemon=True)
         self._accept_thread.start()

@@ -41,6 +41,11 @@ class SerialWorker(Executor):
         if wait:
             self._thread.join()
 
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the thread to end after shutdown(); False if it is still busy."""
+        self._thread.join(max(0.0, timeout_s))
+        return not self._thread.is_alive()
+
     def _cancel_queued(self) -> None:
         while True:
             try:
