@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 import time
 from typing import Any
 
 from v2m.application.model_types import InstalledModel, RemoteModel
 from v2m.application.ports import ModelHub, ModelRepository, ModelValidator
 from v2m.domain.errors import ModelError
-from v2m.domain.model_catalog import CATALOG, lookup
+from v2m.domain.model_catalog import CATALOG, check_model_name, lookup
 
 log = logging.getLogger(__name__)
 
 # The files faster-whisper needs from a CTranslate2 Whisper repository.
 MODEL_FILES = ("model.bin", "config.json", "preprocessor_config.json", "tokenizer.json", "vocabulary.*")
 REQUIRED = ("model.bin", "config.json")
+# A hub commit is a hex sha; it names the staging directory, so nothing else is taken.
+COMMIT = re.compile(r"[0-9a-fA-F]{7,64}")
 
 
 def wanted(filename: str) -> bool:
+    """A model file at the top of the repository ("*" in fnmatch also matches "/")."""
+    if "/" in filename or "\\" in filename or filename.startswith("."):
+        return False
     return any(fnmatch.fnmatch(filename, pattern) for pattern in MODEL_FILES)
 
 
@@ -30,12 +36,15 @@ class ModelManager:
         self._bundled = bundled  # the default model shipped with v2m, used when not installed
 
     def pull(self, name: str, revision: str = "main", *, force: bool = False) -> dict[str, Any]:
-        entry = lookup(name)
+        entry = lookup(check_model_name(name))
         current = self._repo.get(name)
         if current is not None and not force:
             return {"name": name, "path": current.path, "already_installed": True,
                     "commit": current.manifest.get("commit")}
         remote = self._hub.resolve(entry.repo_id, revision)
+        if not isinstance(remote.commit, str) or not COMMIT.fullmatch(remote.commit):
+            raise ModelError(f"{entry.repo_id}@{revision}: the hub gave no valid commit "
+                             f"({str(remote.commit)[:80]!r})", "check HF_ENDPOINT if you use a mirror")
         files = tuple(f for f in remote.files if wanted(f.name))
         missing = [r for r in REQUIRED if r not in {f.name for f in files}]
         if missing:
@@ -84,19 +93,20 @@ class ModelManager:
                 "repo_id": manifest.get("repo_id", repo_id), "source": manifest.get("source")}
 
     def remove(self, name: str) -> str:
-        model = self._repo.get(name)
+        model = self._repo.get(check_model_name(name))
         if model is None:
             raise ModelError(f"model {name!r} is not installed", "`v2m models list` shows what is")
         self._repo.remove(name)
         return model.path
 
     def path(self, name: str) -> str:
-        model = self._repo.get(name)
+        model = self._repo.get(check_model_name(name))
         if model is None:
             raise ModelError(f"model {name!r} is not installed", f"run `v2m models pull {name}`")
         return model.path
 
     def import_dir(self, source: str, name: str, *, force: bool = False) -> str:
+        check_model_name(name, "pass --name NAME to choose a name for it")
         if self._repo.get(name) is not None and not force:
             raise ModelError(f"a model named {name!r} is already installed", "pass --force to replace it")
         self._validator.check_loads(source)

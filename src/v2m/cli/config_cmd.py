@@ -58,11 +58,14 @@ def get(key: str) -> None:
 @click.argument("value")
 def set_(key: str, value: str) -> None:
     """Change one setting in the user's file, e.g. `v2m config set log.level debug`."""
-    partial = config_schema.unflatten({key: config_schema.parse_value(key, value)})
+    # Checked here too, so the value echoed is the one stored (a language
+    # name becomes its code) and bad values never reach the daemon.
+    flat = config_schema.validate_partial({key: config_schema.parse_value(key, value)}, "command line")
+    partial = config_schema.unflatten(flat)
     try:
         client.call("UPDATE_CONFIG", {"updates": partial})
     except DaemonNotRunning:
         from v2m.daemon import open_config_store  # only this path needs tomlkit
 
         open_config_store().update(partial)
-    click.echo(f"{key} = {json.dumps(config_schema.flatten(partial)[key])}")
+    click.echo(f"{key} = {json.dumps(flat[key])}")

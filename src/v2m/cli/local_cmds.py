@@ -32,11 +32,15 @@ def history(limit: int, as_json: bool) -> None:
     """List recent dictations, newest last."""
     from v2m.daemon import open_history
 
-    records = open_history().recent(limit)
+    store = open_history()
+    page = store.read(limit)
+    if page.skipped:
+        click.echo(f"v2m: skipped {page.skipped} unreadable line{'s' if page.skipped != 1 else ''} "
+                   f"in {store.path}", err=True)
     if as_json:
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(page.records, ensure_ascii=False, indent=2))
         return
-    for record in records:
-        when = datetime.datetime.fromtimestamp(record.get("time", 0)).strftime("%Y-%m-%d %H:%M")
+    for record in page.records:
+        when = datetime.datetime.fromtimestamp(record["time"]).strftime("%Y-%m-%d %H:%M")
         flag = " (recovered)" if record.get("recovered") else ""
-        click.echo(f"{when}  {record.get('duration_s', 0):5.1f}s{flag}  {record.get('text', '')}")
+        click.echo(f"{when}  {record.get('duration_s', 0):5.1f}s{flag}  {record['text']}")

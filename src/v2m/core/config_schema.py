@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
+import math
 import os
+import reprlib
 import tomllib
 from importlib import resources
 from typing import Any, Mapping
@@ -17,6 +20,38 @@ from typing import Any, Mapping
 from v2m.domain.errors import ConfigError
 
 ENV_PREFIX = "V2M_"
+
+# Bounds on what a config may hold. The daemon sends the whole config in one
+# reply frame (1 MiB at most), so settings must stay well below that, and an
+# error message quotes at most a short prefix of what it refuses.
+MAX_STRING_CHARS = 4096
+MAX_LIST_ITEMS = 1000
+MAX_ITEM_CHARS = 1024
+MAX_CONFIG_BYTES = 256 * 1024  # the effective config as JSON
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 8  # deeper tables are unknown keys, never recursed into
+QUOTE_CHARS = 80
+
+_repr = reprlib.Repr()
+_repr.maxlevel, _repr.maxlist, _repr.maxdict, _repr.maxtuple = 3, 6, 6, 6
+_repr.maxstring = _repr.maxother = _repr.maxlong = QUOTE_CHARS
+
+
+def shorten(value: Any) -> str:
+    """repr() of a value, cut to a short prefix: safe to put in any message."""
+    if isinstance(value, str):
+        return repr(value[:QUOTE_CHARS]) + ("…" if len(value) > QUOTE_CHARS else "")
+    try:
+        text = _repr.repr(value)
+    except Exception:  # e.g. an int with more digits than str() allows
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 2 * QUOTE_CHARS else text[:2 * QUOTE_CHARS] + "…"
+
+
+def _name(key: str) -> str:
+    """A dotted key for a message, cut if a hostile input made it long."""
+    key = str(key)
+    return key if len(key) <= QUOTE_CHARS else key[:QUOTE_CHARS] + "…"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +97,13 @@ def load_defaults() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Mapping[str, Any], prefix: str = "", _depth: int = 0) -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}; tables deeper than MAX_DEPTH stay values."""
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, dotted + "."))
+        if isinstance(value, Mapping) and _depth < MAX_DEPTH:
+            flat.update(flatten(value, dotted + ".", _depth + 1))
         else:
             flat[dotted] = value
     return flat
@@ -99,31 +135,77 @@ def _type_ok(default: Any, value: Any) -> bool:
 
 def validate_partial(partial: Mapping[str, Any], source: str,
                      defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Check every key of a (possibly nested) partial config; return it flattened."""
+    """Check every key of a (possibly nested) partial config; return it flattened,
+    with values normalized (a language name becomes its code)."""
     if not isinstance(partial, Mapping):
         raise ConfigError(f"{source}: expected a table of settings, got {_type_name(partial)}")
     known = flatten(defaults if defaults is not None else load_defaults())
     flat = flatten(partial)
     for key, value in flat.items():
         if key not in known:
-            raise ConfigError(f"{source}: unknown key {key!r}",
+            raise ConfigError(f"{source}: unknown key {shorten(key)}",
                               _close_keys(key, known) or "see `v2m config show` for every key")
-        if not _type_ok(known[key], value):
-            raise ConfigError(f"{source}: {key} = {value!r}: expected {_type_name(known[key])}")
-        constraint = CONSTRAINTS.get(key)
-        expected = constraint.check(value) if constraint else None
-        if key in LIST_CHOICES and any(item not in LIST_CHOICES[key] for item in value):
-            expected = "a list of " + ", ".join(repr(c) for c in LIST_CHOICES[key])
-        if isinstance(value, list) and any(not isinstance(item, str) for item in value):
-            expected = "a list of strings"
-        if expected:
-            raise ConfigError(f"{source}: {key} = {value!r}: expected {expected}")
-        if key == "text.replacements":
-            _check_replacements(source, value)
-        if key == "llm.base_url" and not value.startswith(("http://", "https://")):
-            raise ConfigError(f"{source}: llm.base_url = {value!r}: expected an http:// or https:// URL",
-                              "for example http://127.0.0.1:11434/v1 for Ollama")
+        flat[key] = _check_value(source, key, value, known[key])
     return flat
+
+
+def _check_value(source: str, key: str, value: Any, default: Any) -> Any:
+    """The value to use for `key`; raises ConfigError naming what was expected."""
+    def bad(expected: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"{source}: {key} = {shorten(value)}: expected {expected}", hint)
+
+    if not _type_ok(default, value):
+        raise bad(_type_name(default))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise bad("a finite number")
+    if isinstance(value, str):
+        _check_text(source, key, value, MAX_STRING_CHARS)
+    if isinstance(value, list):
+        if len(value) > MAX_LIST_ITEMS:
+            raise ConfigError(f"{source}: {key} has {len(value)} items; at most {MAX_LIST_ITEMS} are allowed")
+        if any(not isinstance(item, str) for item in value):
+            raise bad("a list of strings")
+        for item in value:
+            _check_text(source, key, item, MAX_ITEM_CHARS, "an item of ")
+        if key in LIST_CHOICES and any(item not in LIST_CHOICES[key] for item in value):
+            raise bad("a list of " + ", ".join(repr(c) for c in LIST_CHOICES[key]))
+    constraint = CONSTRAINTS.get(key)
+    expected = constraint.check(value) if constraint else None
+    if expected:
+        raise bad(expected)
+    if key == "transcription.language":
+        return _check_language(source, key, value)
+    if key == "text.replacements":
+        _check_replacements(source, value)
+    if key == "llm.base_url" and not value.startswith(("http://", "https://")):
+        raise bad("an http:// or https:// URL", "for example http://127.0.0.1:11434/v1 for Ollama")
+    return value
+
+
+def _check_text(source: str, key: str, text: str, limit: int, what: str = "") -> None:
+    if len(text) > limit:
+        raise ConfigError(f"{source}: {what}{key} is {len(text)} characters long; "
+                          f"at most {limit} are allowed", f"it starts {shorten(text)}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from JSON ("\ud800"): unprintable, unwritable
+        raise ConfigError(f"{source}: {what}{key} = {shorten(text)}: expected valid Unicode text") from None
+
+
+def _check_language(source: str, key: str, value: str) -> str:
+    from v2m.domain.languages import parse_language, suggest_languages
+
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return parse_language(value)[0]
+    except ValueError:
+        close = suggest_languages(value) if len(value) <= 40 else []
+        raise ConfigError(
+            f"{source}: {key} = {shorten(value)}: expected \"auto\" or a language Whisper knows, "
+            "by code or English name (en, de, fr, german, …)",
+            f"did you mean {' or '.join(close)}?" if close else
+            "use an ISO 639-1 code such as en, de, es, fr, ja, or \"auto\" to detect it") from None
 
 
 def _check_replacements(source: str, rules: list[str]) -> None:
@@ -132,13 +214,16 @@ def _check_replacements(source: str, rules: list[str]) -> None:
     for rule in rules:
         try:
             parse_replacement(rule)
-        except ValueError as exc:
-            raise ConfigError(f"{source}: text.replacements: {exc}") from None
+        except ValueError:
+            raise ConfigError(f"{source}: text.replacements: {shorten(rule)} must look like "
+                              "\"spoken words => written form\"") from None
 
 
 def _close_keys(key: str, known: Mapping[str, Any]) -> str | None:
     import difflib
 
+    if len(key) > 2 * QUOTE_CHARS:
+        return None  # no key is that long, and matching it would be slow
     close = difflib.get_close_matches(key, list(known), n=3)
     return "did you mean " + " or ".join(close) + "?" if close else None
 
@@ -153,14 +238,25 @@ def merge(base: Mapping[str, Any], partial: Mapping[str, Any], source: str) -> d
         for part in section.split(".") if section else []:
             node = node.setdefault(part, {})
         node[leaf] = value
+    _check_size(merged, source)
     return merged
+
+
+def _check_size(config: Mapping[str, Any], source: str) -> None:
+    """The whole config must fit easily in one reply frame (GET_CONFIG)."""
+    size = len(json.dumps(config, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_CONFIG_BYTES:
+        flat = flatten(config)
+        biggest = max(flat, key=lambda k: len(json.dumps(flat[k], ensure_ascii=False)))
+        raise ConfigError(f"{source}: the settings come to {size // 1024} KiB; at most "
+                          f"{MAX_CONFIG_BYTES // 1024} KiB are allowed", f"shorten {biggest}")
 
 
 def parse_value(key: str, text: str, defaults: Mapping[str, Any] | None = None) -> Any:
     """Turn a command-line or environment string into the key's type."""
     known = flatten(defaults if defaults is not None else load_defaults())
     if key not in known:
-        raise ConfigError(f"unknown key {key!r}", _close_keys(key, known) or "see `v2m config show`")
+        raise ConfigError(f"unknown key {shorten(key)}", _close_keys(key, known) or "see `v2m config show`")
     default = known[key]
     try:
         if isinstance(default, bool):
@@ -173,11 +269,14 @@ def parse_value(key: str, text: str, defaults: Mapping[str, Any] | None = None) 
         if isinstance(default, int):
             return int(text)
         if isinstance(default, float):
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):
+                raise ConfigError(f"{key} = {shorten(text)}: expected a finite number")
+            return number
         if isinstance(default, list):
             return [item.strip() for item in text.split(",") if item.strip()]
     except ValueError:
-        raise ConfigError(f"{key} = {text!r}: expected {_type_name(default)}") from None
+        raise ConfigError(f"{key} = {shorten(text)}: expected {_type_name(default)}") from None
     return text
 
 
@@ -193,19 +292,44 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         try:
             flat[key] = parse_value(key, text, defaults)
         except ConfigError as exc:
-            raise ConfigError(f"environment variable {name}: {exc.message}", exc.hint) from None
+            raise ConfigError(f"environment variable {_name(name)}: {exc.message}", exc.hint) from None
     return unflatten(flat)
+
+
+def read_text(path: os.PathLike[str] | str) -> str | None:
+    """A user config file's text (None if there is none), bounded and UTF-8."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}",
+                          "check that it is a file you can read") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: more than {MAX_FILE_BYTES // 1024} KiB; no config is that big",
+                          "fix the file or remove it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}: not UTF-8 text (line {line})", "fix the file or remove it") from None
 
 
 def load_file(path: os.PathLike[str] | str) -> dict[str, Any]:
     """Parse a user config file; a missing file is an empty config."""
+    text = read_text(path)
+    return {} if text is None else parse_text(text, path)
+
+
+def parse_text(text: str, path: os.PathLike[str] | str) -> dict[str, Any]:
+    """TOML text of the file at `path` as a tree; raises ConfigError naming the file."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", "fix the file or remove it") from None
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply", "fix the file or remove it") from None
+    except ValueError as exc:  # TOMLDecodeError, and ints longer than int() takes
+        raise ConfigError(f"{path}: not valid TOML: {str(exc)[:200]}", "fix the file or remove it") from None
 
 
 def load_effective(user_file: os.PathLike[str] | str,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 
 from v2m.domain.errors import ModelError
 
@@ -44,3 +45,26 @@ def lookup(name: str) -> CatalogEntry:
         hint = f"did you mean {' or '.join(close)}?" if close else \
             "`v2m models list` shows every name"
         raise ModelError(f"unknown model {name!r}", hint) from None
+
+
+# What an installed model may be called: one path component inside the models
+# directory, never "", ".", "..", a path, a hidden name or an option ("-x").
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def is_model_name(name: object) -> bool:
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
+
+
+def check_model_name(name: str, hint: str | None = None) -> str:
+    """Return `name` if it can name an installed model; raise ModelError otherwise.
+
+    Every use of a name in the models directory (pull, rm, path, import)
+    goes through here first, so no name reaches outside it.
+    """
+    if is_model_name(name):
+        return name
+    shown = repr(name[:64]) + ("…" if len(name) > 64 else "") if isinstance(name, str) else repr(type(name))
+    raise ModelError(f"invalid model name {shown}: use {NAME_RULE}",
+                     hint or "`v2m models list` shows the installed names")

@@ -18,6 +18,7 @@ from typing import Any
 
 from v2m.application.model_types import InstalledModel, RemoteFile
 from v2m.domain.errors import ModelError
+from v2m.domain.model_catalog import check_model_name, is_model_name
 from v2m.infrastructure.model_locator import is_model_dir
 
 MANIFEST = "v2m-model.json"
@@ -32,11 +33,16 @@ class FsModelRepository:
     def installed(self) -> list[InstalledModel]:
         if not self.root.is_dir():
             return []
-        return [m for p in sorted(self.root.iterdir()) if not p.name.startswith(".")
+        # Directories the user made by hand with names v2m could not address are left out.
+        return [m for p in sorted(self.root.iterdir()) if is_model_name(p.name)
                 if (m := self.get(p.name)) is not None]
 
+    def _dir(self, name: str) -> Path:
+        """models/NAME; the manager checked the name, this is a second line."""
+        return self.root / check_model_name(name)
+
     def get(self, name: str) -> InstalledModel | None:
-        path = self.root / name
+        path = self._dir(name)
         if not is_model_dir(path):
             return None
         try:
@@ -47,7 +53,7 @@ class FsModelRepository:
         return InstalledModel(name, str(path), size, manifest)
 
     def staging_dir(self, name: str, commit: str, total_bytes: int) -> str:
-        staging = self._staging_root / f"{name}-{commit[:12]}"
+        staging = self._staging_root / f"{self._dir(name).name}-{commit[:12]}"
         staging.mkdir(parents=True, exist_ok=True)
         have = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
         free = shutil.disk_usage(staging).free
@@ -75,7 +81,7 @@ class FsModelRepository:
 
     def install_copy(self, name: str, source: str, manifest: dict[str, Any], *, replace: bool) -> str:
         self._staging_root.mkdir(parents=True, exist_ok=True)
-        staged = self._staging_root / f"{name}-import-{os.getpid()}-{time.time_ns()}"
+        staged = self._staging_root / f"{self._dir(name).name}-import-{os.getpid()}-{time.time_ns()}"
         try:
             shutil.copytree(source, staged, ignore=shutil.ignore_patterns(".*", MANIFEST))
         except OSError as exc:
@@ -85,7 +91,7 @@ class FsModelRepository:
         return self._swap_in(name, staged, replace)
 
     def _swap_in(self, name: str, staged: Path, replace: bool) -> str:
-        target = self.root / name
+        target = self._dir(name)
         old = None
         if target.exists():
             if not replace:
@@ -99,7 +105,7 @@ class FsModelRepository:
         return str(target)
 
     def remove(self, name: str) -> None:
-        target = self.root / name
+        target = self._dir(name)
         trash = self._staging_root / f"{name}-rm-{time.time_ns()}"
         self._staging_root.mkdir(parents=True, exist_ok=True)
         os.rename(target, trash)  # gone from view at once, even if deleting takes long

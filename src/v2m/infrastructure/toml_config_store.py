@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -40,41 +43,96 @@ class TomlConfigStore:
     def _apply(self, partial: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """The user file's new text and the effective config it gives, validated."""
         flat = config_schema.validate_partial(partial, f"update of {self._path}")
-        document = self._read_document()
-        for dotted, value in flat.items():
-            *sections, leaf = dotted.split(".")
-            table = document
-            for name in sections:
-                if name not in table:
-                    table[name] = tomlkit.table()
-                table = table[name]
-            table[leaf] = value
-        text = tomlkit.dumps(document)
+        try:
+            document = self._read_document()
+            for dotted, value in flat.items():
+                *sections, leaf = dotted.split(".")
+                table = document
+                for name in sections:
+                    if name not in table:
+                        table[name] = tomlkit.table()
+                    table = table[name]
+                table[leaf] = value
+            text = tomlkit.dumps(document)
+            user = tomlkit.parse(text).unwrap()
+        except RecursionError:
+            raise ConfigError(f"{self._path}: not valid TOML: nested too deeply",
+                              "fix the file or remove it") from None
+        except (tomlkit.exceptions.TOMLKitError, ValueError, TypeError, KeyError) as exc:
+            # e.g. a section of the user's file that is a value, not a table
+            raise ConfigError(f"{self._path}: cannot apply the update: {str(exc)[:200]}",
+                              "fix the file or remove it") from None
         # Check the whole result (user file + env) before it touches disk.
-        config = config_schema.merge(config_schema.load_defaults(), tomlkit.parse(text).unwrap(), self.path)
+        config = config_schema.merge(config_schema.load_defaults(), user, self.path)
         config = config_schema.merge(config, config_schema.env_overrides(self._environ), "environment")
         return text, config
 
     def _read_document(self) -> tomlkit.TOMLDocument:
-        try:
-            return tomlkit.parse(self._path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        # The standard parser first: bounded size, UTF-8, nesting and syntax
+        # errors become ConfigErrors naming the file.
+        text = config_schema.read_text(self._path)
+        if text is None:
             doc = tomlkit.document()
             doc.add(tomlkit.comment("v2m user settings; defaults: `v2m config show --defaults`"))
             return doc
+        config_schema.parse_text(text, self._path)
+        try:
+            return tomlkit.parse(text)
         except tomlkit.exceptions.ParseError as exc:
             raise ConfigError(f"{self._path}: not valid TOML: {exc}", "fix the file or remove it") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.", suffix=".tmp")
+    """Replace the file's contents at once: a temp file beside it, then a rename.
+
+    A symlinked config file (dotfiles managers do this) is written through:
+    the link stays, its target gets the new text and keeps its mode.
+    """
+    data = text.encode("utf-8")
+    target = Path(os.path.realpath(path))
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = None
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".config.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        os.replace(tmp, target)
+        tmp = None
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        raise _write_error(path, target, exc) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_error(path: Path, target: Path, exc: OSError) -> ConfigError:
+    where = str(path) if target == path else f"{path} (a link to {target})"
+    env_tip = "or set it for the daemon in the environment instead (V2M_SECTION__KEY=value)"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"the disk holding {target.parent} is full: free some space and try again"
+    elif exc.errno == errno.EROFS:
+        hint = f"{target.parent} is on a read-only file system: make it writable, {env_tip}"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        hint = f"make {target.parent} and the file writable by you (check owner and mode), {env_tip}"
+    else:
+        hint = f"check {target.parent} and try again"
+    return ConfigError(f"cannot write {where}: {exc.strerror or exc}", hint)
