@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from v2m.core.client import DaemonClient  # noqa: E402
+from v2m.ipc.client import DaemonClient  # noqa: E402
 from v2m.domain.errors import V2mError  # noqa: E402
 
 

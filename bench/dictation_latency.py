@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
 from tests.support.wer import wer  # noqa: E402
-from v2m.core.client import DaemonClient  # noqa: E402
+from v2m.ipc.client import DaemonClient  # noqa: E402
 
 TARGETS_S = (5, 20, 45)
 SYSTEMS = {"v2m": {"streaming": True, "fast_stop": True},

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support.speech import SENTENCES, dictation  # noqa: E402
-from v2m.core.client import DaemonClient  # noqa: E402
+from v2m.ipc.client import DaemonClient  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from v2m.core import config_schema
+from v2m.config import schema as config_schema
 
 
 class FakeConfigStore:

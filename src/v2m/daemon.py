@@ -24,11 +24,12 @@ from v2m.application.model_slot import ModelSlot
 from v2m.application.recovery import recover_spool
 from v2m.application.text_commands import TextCommands
 from v2m.application.text_refinement import TextRefiner
-from v2m.core import logging_setup, paths
-from v2m.core.dispatcher import Dispatcher
-from v2m.core.events import EventBus
-from v2m.core.instance_lock import InstanceLock
-from v2m.core.server import SocketServer
+from v2m.infrastructure.system import logging_setup
+from v2m.config import paths
+from v2m.ipc.dispatcher import Dispatcher
+from v2m.ipc.events import EventBus
+from v2m.ipc.instance_lock import InstanceLock
+from v2m.ipc.server import SocketServer
 from v2m.domain import text_rules
 from v2m.domain.errors import V2mError
 from v2m.domain.segmenter import SegmenterOptions
@@ -65,7 +66,7 @@ def model_manager(progress: bool | None = None):
 
 
 def diagnose() -> list[dict[str, Any]]:
-    from v2m.core import config_schema
+    from v2m.config import schema as config_schema
     from v2m.infrastructure import diagnostics as d
 
     try:

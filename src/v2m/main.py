@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         from v2m.daemon import run
 
         return run()
-    from v2m.core.client import DaemonClient
+    from v2m.ipc.client import DaemonClient
     from v2m.domain.errors import V2mError
 
     cmd = argv[0].upper()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import run_v2m, running_daemon, start_daemon, v2m_argv  # noqa: F401 (fixtures)
-from v2m.core import config_schema, paths
+from v2m.config import schema as config_schema, paths
 from v2m.domain.errors import ConfigError, V2mError
 from v2m.infrastructure.toml_config_store import TomlConfigStore
 
@@ -92,7 +92,7 @@ def test_deeply_nested_update_is_a_config_error():
 
 
 def test_daemon_refuses_oversized_values_and_keeps_answering(running_daemon):  # noqa: F811
-    from v2m.core import client
+    from v2m.ipc import client
 
     for key in ("model", "api_key_env"):
         with pytest.raises(V2mError) as info:

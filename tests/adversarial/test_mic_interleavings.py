@@ -17,8 +17,8 @@ import threading
 
 import pytest
 
-from v2m.core import paths
-from v2m.core.instance_lock import InstanceLock
+from v2m.config import paths
+from v2m.ipc.instance_lock import InstanceLock
 
 COMMANDS = ("START_RECORDING", "STOP_RECORDING", "TOGGLE_RECORDING", "CANCEL_RECORDING", "PAUSE_DAEMON",
             "RESUME_DAEMON", "TRANSCRIBE_FILE")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.e2e.conftest import run_v2m
 from v2m.application.model_management import ModelManager, wanted
 from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel
-from v2m.core import paths
+from v2m.config import paths
 from v2m.domain.errors import ModelError
 from v2m.domain.model_catalog import CATALOG, check_model_name
 from v2m.infrastructure.model_repository import FsModelRepository

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from tests.e2e.conftest import run_v2m, running_daemon, start_daemon  # noqa: F401 (fixtures)
-from v2m.core import paths
-from v2m.core.instance_lock import InstanceLock
+from v2m.config import paths
+from v2m.ipc.instance_lock import InstanceLock
 from v2m.domain.errors import InsecureRuntimeDir
 
 BASHRC = "# the user's shell setup\nexport PATH=$HOME/bin:$PATH\n"

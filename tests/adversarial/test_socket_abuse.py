@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import raw_connect, read_frame, send
-from v2m.core import paths, protocol, server as server_module
-from v2m.core.client import DaemonClient
-from v2m.core.events import EventBus
-from v2m.core.reply_spill import is_spilled, read_spilled
-from v2m.core.server import SocketServer
+from v2m.config import paths
+from v2m.ipc import protocol, server as server_module
+from v2m.ipc.client import DaemonClient
+from v2m.ipc.events import EventBus
+from v2m.ipc.reply_spill import is_spilled, read_spilled
+from v2m.ipc.server import SocketServer
 
 FUZZ_EXAMPLES = 300
 

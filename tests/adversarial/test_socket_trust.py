@@ -23,8 +23,8 @@ import pytest
 
 from tests.e2e.conftest import v2m_argv
 from tests.integration.conftest import daemon  # noqa: F401  (fixture)
-from v2m.core import paths
-from v2m.core.client import DaemonClient
+from v2m.config import paths
+from v2m.ipc.client import DaemonClient
 from v2m.domain.errors import DaemonNotRunning, V2mError
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="needs root to act as another uid")

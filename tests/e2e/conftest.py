@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from v2m.core import paths
+from v2m.config import paths
 
 
 def v2m_argv() -> list[str]:

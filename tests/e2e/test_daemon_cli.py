@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.e2e.conftest import DaemonProcess, run_v2m, runtime_files, v2m_argv
-from v2m.core import paths
+from v2m.config import paths
 
 
 def test_lifecycle_start_status_pause_resume_shutdown(running_daemon):

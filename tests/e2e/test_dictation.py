@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.conftest import run_v2m
 from tests.support.speech import SENTENCES, read_pcm, write_pcm
 from tests.support.wer import wer
-from v2m.core.client import DaemonClient
+from v2m.ipc.client import DaemonClient
 
 # Measured here: streaming tiny.en on this espeak-ng dictation scores WER
 # 0.15-0.22; a lost tail or garbled capture scores 0.4 and more.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import run_v2m
-from v2m.core import paths
+from v2m.config import paths
 
 
 def test_pull_then_daemon_uses_the_pulled_model(hub, start_daemon):

@@ -4,8 +4,9 @@ import socket
 
 import pytest
 
-from v2m.core import paths, protocol
-from v2m.core.instance_lock import InstanceLock
+from v2m.config import paths
+from v2m.ipc import protocol
+from v2m.ipc.instance_lock import InstanceLock
 
 
 @pytest.fixture

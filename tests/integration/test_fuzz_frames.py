@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import raw_connect, send
-from v2m.core import protocol
+from v2m.ipc import protocol
 
 SAFE_COMMANDS = ["PING", "GET_STATUS", "GET_CONFIG", "UPDATE_CONFIG", "PAUSE_DAEMON",
                  "RESUME_DAEMON", "TOGGLE_RECORDING", "SUBSCRIBE", "PROCESS_TEXT", "NOPE", ""]

@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.conftest import raw_connect, read_frame, send
-from v2m.core import paths, protocol
-from v2m.core.client import DaemonClient
-from v2m.core.instance_lock import InstanceLock
+from v2m.config import paths
+from v2m.ipc import protocol
+from v2m.ipc.client import DaemonClient
+from v2m.ipc.instance_lock import InstanceLock
 from v2m.domain.errors import DaemonAlreadyRunning, InsecureRuntimeDir
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from v2m.core import config_schema
+from v2m.config import schema as config_schema
 from v2m.domain.errors import ConfigError
 
 

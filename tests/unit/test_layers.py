@@ -44,6 +44,30 @@ def test_only_the_composition_root_imports_infrastructure():
     assert offenders == []
 
 
+def allowed(layer: str, *inner: str, extra: tuple[str, ...] = ()) -> None:
+    """Modules of `layer` import only the stdlib, `extra` packages and the v2m packages `inner`."""
+    for path in modules(layer):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            ok = (name == "v2m" or name.startswith(tuple(f"v2m.{p}" for p in inner)) if top == "v2m"
+                  else top in sys.stdlib_module_names or top in extra)
+            assert ok, f"{path.relative_to(SRC)} imports {name}"
+
+
+def test_config_imports_only_domain_and_itself():
+    allowed("config", "domain", "config")
+
+
+def test_ipc_imports_only_domain_config_and_itself():
+    # The client path runs on every key press: standard library only.
+    allowed("ipc", "domain", "config", "ipc")
+
+
+def test_cli_reaches_the_daemon_only_through_ipc_and_the_bootstrap():
+    allowed("cli", "domain", "config", "ipc", "cli", "application", "daemon", "bootstrap", "__init__",
+            extra=("click",))
+
+
 def test_the_layers_exist():
-    for layer in ("domain", "application", "infrastructure", "core", "cli"):
+    for layer in ("domain", "application", "infrastructure", "config", "ipc", "cli"):
         assert (SRC / layer / "__init__.py").exists()

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from v2m.core import protocol
+from v2m.ipc import protocol
 
 
 

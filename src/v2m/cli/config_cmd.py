@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from v2m.core import client, config_schema, paths
+from v2m.ipc import client
+from v2m.config import schema as config_schema, paths
 from v2m.domain.errors import DaemonNotRunning
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from v2m.core import client
+from v2m.ipc import client
 
 # Stopping may wait for the last words to be transcribed.
 RECORDING_TIMEOUT_S = 120.0

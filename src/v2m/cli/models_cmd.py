@@ -6,7 +6,7 @@ import json
 
 import click
 
-from v2m.core import config_schema, paths
+from v2m.config import schema as config_schema, paths
 
 
 def _manager(progress: bool | None = None):

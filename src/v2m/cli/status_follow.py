@@ -12,7 +12,7 @@ import json
 import time
 from typing import Callable
 
-from v2m.core.client import DaemonClient
+from v2m.ipc.client import DaemonClient
 from v2m.domain.errors import V2mError
 
 ICONS = {"idle": "", "recording": "●", "transcribing": "…", "paused": "⏸", "down": "✕"}

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from v2m.core import client
+from v2m.ipc import client
 from v2m.domain.errors import DaemonNotRunning
 
 LLM_TIMEOUT_S = 660.0  # the daemon's own LLM timeout and retries end sooner

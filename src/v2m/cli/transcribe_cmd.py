@@ -52,7 +52,7 @@ def transcribe(files: tuple[str, ...], fmt: str, output: str | None, local: bool
 
 
 def _daemon_engine() -> Callable[[str, Progress], subtitles.FileTranscript] | None:
-    from v2m.core.client import DaemonClient
+    from v2m.ipc.client import DaemonClient
 
     try:
         DaemonClient(timeout_s=2.0).close()
@@ -73,7 +73,7 @@ def _daemon_engine() -> Callable[[str, Progress], subtitles.FileTranscript] | No
 
 def _watch_progress(path: str, progress: Callable[[float, float], None]):
     """A second connection, subscribed, that feeds the daemon's progress events to the bar."""
-    from v2m.core.client import DaemonClient
+    from v2m.ipc.client import DaemonClient
 
     conn = DaemonClient(timeout_s=5.0)
     conn.call("SUBSCRIBE")

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import tomlkit
 
-from v2m.core import config_schema
+from v2m.config import schema as config_schema
 from v2m.domain.errors import ConfigError
 
 

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from v2m.core import paths, peer_trust, protocol, reply_spill
+from v2m.config import paths
+from v2m.ipc import peer_trust, protocol, reply_spill
 from v2m.domain.errors import DaemonError, DaemonNotRunning, DaemonTimeout, V2mError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping
 
-from v2m.core import protocol
+from v2m.ipc import protocol
 from v2m.domain.errors import V2mError
 
 log = logging.getLogger(__name__)

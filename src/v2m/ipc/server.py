@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from v2m.core import protocol
-from v2m.core.events import EventBus
-from v2m.core.reply_spill import ReplySpill
+from v2m.ipc import protocol
+from v2m.ipc.events import EventBus
+from v2m.ipc.reply_spill import ReplySpill
 
 log = logging.getLogger(__name__)
 
