@@ -3,6 +3,7 @@ MKV/MP4 with PyAV (FFmpeg's libraries, no ffmpeg binary)."""
 
 from __future__ import annotations
 
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +24,14 @@ AUDIO_CODECS = {".mp4": "aac", ".mkv": "libopus", ".m4a": "aac", ".ogg": "libopu
 def speech_wav(out: Path, sentences: list[str] = SENTENCES, pause_s: float = 1.2) -> tuple[Path, str]:
     """Sentences with pauses between them as one 16 kHz WAV, and the reference text."""
     return dictation(sentences, out, pause_s=pause_s), " ".join(sentences)
+
+
+def silence_flac(out: Path, seconds: float) -> Path:
+    """`seconds` of silence as 16 kHz mono FLAC, with sox's dither (the
+    faintest noise, as a quiet recording has): 3 h is about 30 MB."""
+    subprocess.run(["sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(out), "trim", "0", str(seconds)],
+                   check=True)
+    return out
 
 
 def sentence_onsets(wav: Path, threshold: int = 300, min_gap_s: float = 0.8) -> list[float]:
