@@ -8,14 +8,22 @@ headers huggingface_hub 2.4 reads:
 - HEAD /{repo}/resolve/{rev}/{file}           get_hf_file_metadata
 - GET  /{repo}/resolve/{rev}/{file}           http_get, honouring Range
 
-Files are answered directly (200/206), never redirected, and no X-Xet-* header
-is ever sent, so the client always downloads over plain HTTP from this server
+Files are answered directly (200/206), never redirected unless `redirects`
+asks for it, and no X-Xet-* header is ever sent, so the client always downloads over plain HTTP from this server
 even when hf_xet is installed.
 
 Faults can be injected at any time: `drop_after_bytes` cuts one GET short
 (`reset_on_drop` picks RST over FIN), `corrupt` alters served bytes while every
 header and API field stays that of the true file, and `requests` logs
-(method, path with query, Range header) for each request.
+(method, path with query, Range header) for each request, `request_headers`
+their headers.
+
+Hostile hubs: `sticky_drops` keeps `drop_after_bytes` armed for every GET.
+Keyed by file name, or "api" for the /api routes,
+`redirects[key] = (status, other_endpoint)` answers with a redirect to the
+same path on another server; `drip[key] = "headers"` or `"body"` sends one
+byte every `drip_every_s` (until stopped) after the status line or after the
+headers; `oversize[name] = n` declares and sends n bytes more than the file.
 """
 
 from __future__ import annotations
@@ -90,8 +98,15 @@ class FakeHub:
         # same call with `Range: bytes=N-`. True: it ends in a RST, which the
         # client raises (httpx2.ReadError) and does not resume on a later call.
         self.reset_on_drop = False
+        self.sticky_drops = False
         self.corrupt: set[str] = set()
         self.requests: list[tuple[str, str, str | None]] = []
+        self.request_headers: list[dict[str, str]] = []
+        self.redirects: dict[str, tuple[int, str]] = {}
+        self.drip: dict[str, str] = {}
+        self.drip_every_s = 0.2
+        self.oversize: dict[str, int] = {}
+        self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -107,6 +122,7 @@ class FakeHub:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.stopping.set()  # ends drips
         self._server.shutdown()
         self._server.server_close()
         # Keep-alive connections outlive the listener; cut them so that a
@@ -134,6 +150,8 @@ class FakeHub:
     def take_drop(self, filename: str) -> int | None:
         """Pop the one-shot interruption armed for `filename`, if any."""
         with self._lock:
+            if self.sticky_drops:
+                return self.drop_after_bytes.get(filename)
             return self.drop_after_bytes.pop(filename, None)
 
     def track(self, conn: socket.socket, alive: bool) -> None:
@@ -194,8 +212,11 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def _route(self, head: bool) -> None:
         self.hub.requests.append((self.command, self.path, self.headers.get("Range")))
+        self.hub.request_headers.append(dict(self.headers.items()))
         url = urlsplit(self.path)
         parts = _split(url.path)
+        if self._hostile("api" if parts[:2] == ["api", "models"] else parts[-1], head):
+            return
         if parts[:2] == ["api", "models"]:
             return self._api(parts[2:], parse_qs(url.query), head)
         found = self._find_repo(parts, head)
@@ -206,6 +227,24 @@ class _HubHandler(BaseHTTPRequestHandler):
             return self._error(404, "EntryNotFound", f"No route for {url.path}", head)
         if self._check_revision(rest[1], head):
             self._send_file(repo_id, "/".join(rest[2:]), head)
+
+    def _hostile(self, key: str, head: bool) -> bool:
+        """Answer with the redirect or header drip armed for `key`; whether one was."""
+        if key in self.hub.redirects:
+            status, endpoint = self.hub.redirects[key]
+            self._send_json(status, {"error": "moved"}, {"Location": endpoint + self.path}, head)
+            return True
+        if self.hub.drip.get(key) == "headers":
+            self.wfile.write(f"{self.protocol_version} 200 OK\r\nX-Drip: ".encode())
+            self._drip()
+            return True
+        return False
+
+    def _drip(self) -> None:
+        self.close_connection = True
+        while not self.hub.stopping.wait(self.hub.drip_every_s):
+            self.wfile.write(b"a")
+            self.wfile.flush()
 
     def _find_repo(self, parts: list[str], head: bool) -> tuple[str, list[str]] | None:
         """Longest known repo id that prefixes `parts`, and the segments after it."""
@@ -295,6 +334,7 @@ class _HubHandler(BaseHTTPRequestHandler):
                                {"Content-Range": f"bytes */{blob.size}"})
         start, end = span
         partial = (start, end) != (0, blob.size)
+        extra = 0 if partial or head else self.hub.oversize.get(name, 0)
         self.send_response(206 if partial else 200)
         # What get_hf_file_metadata reads: commit, etag (X-Linked-Etag first), size.
         self.send_header("X-Repo-Commit", self.hub.commit)
@@ -304,12 +344,18 @@ class _HubHandler(BaseHTTPRequestHandler):
             self.send_header("X-Linked-Size", str(blob.size))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(end - start))
+        self.send_header("Content-Length", str(end - start + extra))
         if partial:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{blob.size}")
         self.end_headers()
-        if not head:
-            self._stream(blob, name, start, end)
+        if head:
+            return
+        if self.hub.drip.get(name) == "body":
+            return self._drip()
+        self._stream(blob, name, start, end)
+        while extra > 0:
+            self.wfile.write(bytes(min(CHUNK, extra)))
+            extra -= CHUNK
 
     def _stream(self, blob: _Blob, name: str, start: int, end: int) -> None:
         drop = self.hub.take_drop(name)

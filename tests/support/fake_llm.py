@@ -22,7 +22,10 @@ Modes (what the assistant answers, given the last user message):
   JSON error body.
 - "garbage": 200 with a body that is not a chat completion.
 
-Other paths answer 404. Works from another process too (a daemon under test
+`redirects` maps a request target (path with query, exactly as received) to
+(status, Location): `llm.redirects["/v1/chat/completions"] = (307, url)`.
+Routing ignores the query and the scheme://host of an absolute target, so the
+server also stands in for a plain HTTP proxy. Other paths answer 404. Works from another process too (a daemon under test
 pointed at base_url), as long as this one keeps running.
 """
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import json
 import threading
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +62,7 @@ class FakeLlm:
         self.mode = mode
         self.slow_s = slow_s
         self.requests: list[RecordedRequest] = []
+        self.redirects: dict[str, tuple[int, str]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -147,7 +152,10 @@ def _handler_for(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = raw.decode("utf-8", "replace")
             fake.record(RecordedRequest(self.path, dict(self.headers.items()), body, raw))
-            if self.path != CHAT_PATH:
+            if self.path in fake.redirects:
+                status, location = fake.redirects[self.path]
+                return self._send(status, {"error": {"message": "moved"}}, {"Location": location})
+            if urlsplit(self.path).path != CHAT_PATH:
                 return self._send(404, {"error": {"message": f"no route {self.path}"}})
             if not isinstance(body, dict):
                 return self._send(400, {"error": {"message": "body is not JSON"}})
@@ -157,10 +165,12 @@ def _handler_for(fake: FakeLlm) -> type[BaseHTTPRequestHandler]:
             fake.record(RecordedRequest(self.path, dict(self.headers.items()), None))
             self._send(404, {"error": {"message": f"no route {self.path}"}})
 
-        def _send(self, status: int, payload: Any) -> None:
+        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
             try:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

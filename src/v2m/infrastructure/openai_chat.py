@@ -6,30 +6,36 @@ need an HTTP client dependency in the daemon.
 
 The API key is read from the environment at call time (so a key set with
 `systemctl --user set-environment` works without a restart) and goes only
-into the Authorization header: never into logs, errors or reprs.
+into the Authorization header: never into logs, errors or reprs, and never
+to another origin (http_post refuses cross-origin redirects).
+
+Time: each attempt ends within timeout_s, however slowly the server sends
+(http_post's total deadline); timeouts, connection errors, 5xx and 429 are
+retried, so a call takes at most (retries + 1) * timeout_s plus the backoff.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
 import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from v2m.domain.errors import LlmError
 from v2m.domain.refinement import clean_completion
+from v2m.infrastructure import http_post
+from v2m.infrastructure.http_post import (DeadlineExceeded, PostLimits, RedirectRefused, ReplyTooLarge,
+                                          TransportFailed)
 
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.3, 0.6, 1.2, 2.4)
 EXCERPT_CHARS = 200
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# A chat completion is a few KiB; a reply past this is not one, and is not read.
+MAX_REPLY_BYTES = 4 * 2**20
 
 
 class _Failure(Exception):
@@ -51,10 +57,7 @@ class OpenAiChatModel:
         self._timeout_s = timeout_s
         self._retries = max(0, retries)
         self._environ = environ
-        # A proxy in the environment must not capture a local server.
-        host = urlsplit(self._base_url).hostname or ""
-        handlers = [urllib.request.ProxyHandler({})] if host in LOOPBACK_HOSTS or host.startswith("127.") else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._limits = PostLimits(timeout_s=timeout_s, max_reply_bytes=MAX_REPLY_BYTES)
 
     @property
     def name(self) -> str:
@@ -105,29 +108,57 @@ class OpenAiChatModel:
         raise AssertionError("unreachable")
 
     def _post(self, body: bytes, headers: dict[str, str], key: str) -> bytes:
-        request = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
         started = time.monotonic()
         status: int | str = "-"
         try:
-            with self._opener.open(request, timeout=self._timeout_s) as response:
-                status = response.status
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            raise self._http_failure(exc, key) from None
-        except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            reply = http_post.post(self._url, body, headers, self._limits)
+            status = reply.status
+        except http_post.HttpFailure as exc:
             status = type(exc).__name__
-            raise self._network_failure(exc) from None
+            raise self._transport_failure(exc, key) from None
         finally:
             elapsed_ms = (time.monotonic() - started) * 1000
             log.debug("LLM POST %s model=%s status=%s in %.0f ms", self._url, self._model, status, elapsed_ms)
+        if 200 <= reply.status < 300:
+            return reply.body
+        raise self._http_failure(reply.status, reply.body, key)
 
-    def _http_failure(self, exc: urllib.error.HTTPError, key: str) -> _Failure:
-        try:
-            excerpt = _excerpt(exc.read(), key)
-        except OSError:
-            excerpt = ""
-        code = exc.code
+    def _transport_failure(self, exc: http_post.HttpFailure, key: str) -> _Failure:
+        if isinstance(exc, DeadlineExceeded):
+            return _Failure(LlmError(
+                f"LLM at {self._base_url} did not answer within {self._timeout_s:g} s",
+                "is the model loaded? A slow model needs a larger [llm] timeout_s"), retryable=True)
+        if isinstance(exc, ReplyTooLarge):
+            return _Failure(LlmError(
+                f"LLM at {self._base_url} sent a reply larger than {exc.limit_bytes / 2**20:g} MiB, "
+                "far more than a chat completion; it was not read",
+                "is [llm] base_url an OpenAI-compatible endpoint (usually ending in /v1)?"), retryable=False)
+        if isinstance(exc, RedirectRefused):
+            return _Failure(self._redirect_error(exc, key), retryable=False)
+        reason = exc.reason if isinstance(exc, TransportFailed) else exc
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return _Failure(LlmError(f"LLM at {self._base_url} has an untrusted TLS certificate: "
+                                     f"{reason.verify_message}", "check [llm] base_url"), retryable=False)
+        return _Failure(LlmError(
+            f"cannot reach LLM at {self._base_url}: {_redact(_describe(reason), key)}",
+            "start the server (e.g. `ollama serve`) or fix [llm] base_url"),
+            retryable=not isinstance(reason, ValueError))  # a bad URL or header stays bad
+
+    def _redirect_error(self, exc: RedirectRefused, key: str) -> LlmError:
+        parts = urlsplit(exc.location)
+        where = _redact(parts._replace(query="", fragment="").geturl(), key)[:EXCERPT_CHARS]
+        said = f"LLM at {self._base_url} redirected (HTTP {exc.status}) to {where}"
+        if exc.cross_origin:
+            return LlmError(f"{said}, another origin: v2m does not send credentials or your text to "
+                            "another origin than [llm] base_url",
+                            "if that server is the right one, set [llm] base_url to the URL it redirects to")
+        if exc.too_many:
+            return LlmError(f"{said}: too many redirects", "set [llm] base_url to the server's final URL")
+        return LlmError(f"{said}, which would turn the POST into a GET and drop the request",
+                        "set [llm] base_url to the URL it redirects to")
+
+    def _http_failure(self, code: int, body: bytes, key: str) -> _Failure:
+        excerpt = _excerpt(body, key)
         if code in (401, 403):
             hint = (f"check the API key in ${self._api_key_env}" if self._api_key_env
                     else "the server wants an API key: set [llm] api_key_env")
@@ -142,28 +173,16 @@ class OpenAiChatModel:
         message = f"LLM at {self._base_url} answered HTTP {code}" + (f": {excerpt}" if excerpt else "")
         return _Failure(LlmError(message, hint), retryable=code == 429 or code >= 500)
 
-    def _network_failure(self, exc: BaseException) -> _Failure:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, TimeoutError):
-            return _Failure(LlmError(
-                f"LLM at {self._base_url} did not answer within {self._timeout_s:g} s",
-                "is the model loaded? A slow model needs a larger [llm] timeout_s"), retryable=True)
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            return _Failure(LlmError(f"LLM at {self._base_url} has an untrusted TLS certificate: "
-                                     f"{reason.verify_message}", "check [llm] base_url"), retryable=False)
-        return _Failure(LlmError(
-            f"cannot reach LLM at {self._base_url}: {_describe(reason)}",
-            "start the server (e.g. `ollama serve`) or fix [llm] base_url"), retryable=True)
-
     def _content(self, reply: bytes) -> str:
         """choices[0].message.content, as a string."""
-        try:
+        try:  # RecursionError: "[[[[..." nested deeper than the parser goes
             content: Any = json.loads(reply)["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, RecursionError):
             raise LlmError(f"LLM at {self._base_url} sent a reply that is not a chat completion",
                            "is [llm] base_url an OpenAI-compatible endpoint (usually ending in /v1)?") from None
         if isinstance(content, list):  # content parts, as some providers send
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            texts = (p.get("text") for p in content if isinstance(p, dict))
+            content = "".join(t for t in texts if isinstance(t, str))
         return content if isinstance(content, str) else ""
 
 
@@ -173,11 +192,14 @@ def _excerpt(raw: bytes, key: str) -> str:
     try:  # OpenAI-style {"error": {"message": ...}}
         error = json.loads(text).get("error")
         text = error.get("message", text) if isinstance(error, dict) else str(error or text)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         pass
-    if key:
-        text = text.replace(key, "***")
+    text = _redact(text, key)
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def _redact(text: str, key: str) -> str:
+    return text.replace(key, "***") if key else text
 
 
 def _describe(reason: object) -> str:

@@ -16,14 +16,14 @@ from tests.support.fake_hub import FakeHub
 from v2m.config import paths
 from v2m.daemon import model_manager
 from v2m.domain.errors import ModelError
-from v2m.infrastructure.hf_model_hub import HfModelHub
+from v2m.infrastructure.hf_model_hub import HfModelHub, StallLimits
 from v2m.infrastructure.model_locator import bundled_model
 
 TOKEN = "hf_hostileTEST0123456789abcdefSECRET"
 REPO = "Systran/faster-whisper-tiny.en"
 WINDOW_S = 1.0
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def authorized(headers: dict[str, str]) -> bool:
 
 
 def quick_hub() -> HfModelHub:
-    return HfModelHub(progress=False)
+    return HfModelHub(progress=False, stall=StallLimits(window_s=WINDOW_S))
 
 
 # -- HF_TOKEN stays with HF_ENDPOINT ------------------------------------------------
