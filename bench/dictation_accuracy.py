@@ -34,9 +34,9 @@ from tests.support.speech import POOL, read_pcm, silence  # noqa: E402
 from tests.support.wer import wer, words  # noqa: E402
 from v2m.application.dictation_session import DictationOptions, DictationSession  # noqa: E402
 from v2m.domain.audio_math import FRAME_BYTES  # noqa: E402
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions  # noqa: E402
-from v2m.infrastructure.model_locator import bundled_model  # noqa: E402
-from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector  # noqa: E402
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions  # noqa: E402
+from v2m.infrastructure.models.model_locator import bundled_model  # noqa: E402
+from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector  # noqa: E402
 
 SYSTEMS = {"v2m": True, "fast stop off": False, "baseline": None}
 

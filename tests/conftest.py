@@ -62,7 +62,7 @@ def xvfb():
 def hub(xdg, monkeypatch):
     """A local hub serving the bundled tiny.en files as tiny.en and as base.en."""
     from tests.support.fake_hub import FakeHub
-    from v2m.infrastructure.model_locator import bundled_model
+    from v2m.infrastructure.models.model_locator import bundled_model
 
     server = FakeHub({"Systran/faster-whisper-tiny.en": bundled_model(),
                       "Systran/faster-whisper-base.en": bundled_model()}).start()

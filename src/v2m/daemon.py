@@ -33,11 +33,11 @@ from v2m.ipc.server import SocketServer
 from v2m.domain import text_rules
 from v2m.domain.errors import V2mError
 from v2m.domain.segmenter import SegmenterOptions
-from v2m.infrastructure.file_spool import FileAudioSpool
-from v2m.infrastructure.jsonl_history import JsonlHistoryStore
-from v2m.infrastructure.proc_telemetry import ProcTelemetry
-from v2m.infrastructure.serial_worker import SerialWorker
-from v2m.infrastructure.toml_config_store import TomlConfigStore
+from v2m.infrastructure.system.file_spool import FileAudioSpool
+from v2m.infrastructure.system.jsonl_history import JsonlHistoryStore
+from v2m.infrastructure.system.proc_telemetry import ProcTelemetry
+from v2m.infrastructure.system.serial_worker import SerialWorker
+from v2m.config.toml_store import TomlConfigStore
 
 log = logging.getLogger("v2m.daemon")
 
@@ -52,10 +52,10 @@ def open_history() -> JsonlHistoryStore:
 def model_manager(progress: bool | None = None):
     from v2m.application.model_management import ModelManager
     from v2m.application.model_types import InstalledModel
-    from v2m.infrastructure.hf_model_hub import HfModelHub
-    from v2m.infrastructure.model_repository import FsModelRepository
-    from v2m.infrastructure.model_locator import BUNDLED_NAME, bundled_model
-    from v2m.infrastructure.model_sources import Ct2ModelValidator
+    from v2m.infrastructure.models.hf_model_hub import HfModelHub
+    from v2m.infrastructure.models.model_repository import FsModelRepository
+    from v2m.infrastructure.models.model_locator import BUNDLED_NAME, bundled_model
+    from v2m.infrastructure.models.model_sources import Ct2ModelValidator
 
     bundled = None
     if (path := bundled_model()) is not None:
@@ -67,7 +67,7 @@ def model_manager(progress: bool | None = None):
 
 def diagnose() -> list[dict[str, Any]]:
     from v2m.config import schema as config_schema
-    from v2m.infrastructure import diagnostics as d
+    from v2m.infrastructure.system import diagnostics as d
 
     try:
         config = open_config_store().load()
@@ -82,19 +82,19 @@ def diagnose() -> list[dict[str, Any]]:
 
 
 def systemd_service():
-    from v2m.infrastructure import systemd_service as module
+    from v2m.infrastructure.system import systemd_service as module
 
     return module
 
 
 def find_model_source(source: str):
-    from v2m.infrastructure.model_sources import find_source
+    from v2m.infrastructure.models.model_sources import find_source
 
     return find_source(source)
 
 
 def list_input_devices() -> list[dict[str, Any]]:
-    from v2m.infrastructure.pyaudio_source import list_input_devices as list_devices
+    from v2m.infrastructure.audio.pyaudio_source import list_input_devices as list_devices
 
     return list_devices()
 
@@ -133,8 +133,8 @@ def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
 
 def build_refiner(config: Callable[[], Mapping[str, Any]]) -> TextRefiner:
     """LLM refinement and translation; endpoint and prompts are read per use."""
-    from v2m.infrastructure.openai_chat import OpenAiChatModel
-    from v2m.infrastructure.prompt_files import load_prompt
+    from v2m.infrastructure.llm.openai_chat import OpenAiChatModel
+    from v2m.infrastructure.llm.prompt_files import load_prompt
 
     def chat() -> OpenAiChatModel:
         llm = config()["llm"]
@@ -145,7 +145,7 @@ def build_refiner(config: Callable[[], Mapping[str, Any]]) -> TextRefiner:
 
 def build_file_transcriber(transcriber: Callable[[], Any]):
     """Files go through the daemon's current (warm) model."""
-    from v2m.infrastructure.whisper_file_transcriber import WhisperFileTranscriber
+    from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
 
     return WhisperFileTranscriber(lambda: transcriber().whisper_model(), lambda: transcriber().options)
 
@@ -157,8 +157,8 @@ MODEL_LOAD_KEYS = ("model", "device", "compute_type", "cpu_threads")
 
 def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str, Any]]):
     """A transcriber for `config`'s model; decoding settings come from `live()`."""
-    from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-    from v2m.infrastructure.model_locator import resolve
+    from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+    from v2m.infrastructure.models.model_locator import resolve
 
     t = config["transcription"]
     path = resolve(t["model"], paths.models_dir())  # ModelError: the pull command to run
@@ -173,17 +173,17 @@ def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str,
 
 def build_source(device: str):
     if device.startswith("file:"):
-        from v2m.infrastructure.wav_file_source import WavFileSource
+        from v2m.infrastructure.audio.wav_file_source import WavFileSource
 
         return WavFileSource(device[len("file:"):])
-    from v2m.infrastructure.pyaudio_source import PyAudioSource
+    from v2m.infrastructure.audio.pyaudio_source import PyAudioSource
 
     return PyAudioSource(device)
 
 
 def build_sinks(config: Mapping[str, Any]) -> list:
-    from v2m.infrastructure.clipboard import ClipboardSink
-    from v2m.infrastructure.keyboard import PasteSink, TypeSink
+    from v2m.infrastructure.output.clipboard import ClipboardSink
+    from v2m.infrastructure.output.keyboard import PasteSink, TypeSink
 
     kinds = {"clipboard": ClipboardSink, "type": TypeSink, "paste": PasteSink}
     return [kinds[name]() for name in config["output"]["sinks"]]
@@ -210,8 +210,8 @@ class DaemonApp:
     """
 
     def __init__(self, store: TomlConfigStore) -> None:
-        from v2m.infrastructure.notify_send import NotifySendNotifier
-        from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector
+        from v2m.infrastructure.output.notify_send import NotifySendNotifier
+        from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
 
         self.stop_requested = threading.Event()
         self.bus = EventBus()

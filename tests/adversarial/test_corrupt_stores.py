@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import run_v2m
-from v2m.infrastructure.jsonl_history import JsonlHistoryStore
+from v2m.infrastructure.system.jsonl_history import JsonlHistoryStore
 
 
 def good(i: int, text: str | None = None) -> dict:

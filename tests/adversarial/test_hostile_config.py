@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.e2e.conftest import run_v2m, running_daemon, start_daemon, v2m_argv  # noqa: F401 (fixtures)
 from v2m.config import schema as config_schema, paths
 from v2m.domain.errors import ConfigError, V2mError
-from v2m.infrastructure.toml_config_store import TomlConfigStore
+from v2m.config.toml_store import TomlConfigStore
 
 BIG = "x" * 600_000
 MESSAGE_BOUND = 1000  # characters: an error quotes at most a short prefix of the input

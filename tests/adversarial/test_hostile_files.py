@@ -24,10 +24,10 @@ from tests.support.speech import POOL
 from tests.support.wer import wer
 from tests.unit.test_subtitles import assert_monotonic
 from v2m.domain.errors import MediaError
-from v2m.infrastructure import media_files
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.model_locator import bundled_model
-from v2m.infrastructure.whisper_file_transcriber import WhisperFileTranscriber
+from v2m.infrastructure.audio import media_files
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.models.model_locator import bundled_model
+from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
 
 REFUSED_WITHIN_S = 10.0     # a refusal is immediate; this only bounds a hang
 WER_BOUND = 0.25            # as tests/integration/test_file_transcription.py
@@ -87,9 +87,9 @@ def finishes(call, within_s: float = REFUSED_WITHIN_S, fifo: Path | None = None)
 
 CHILD = """
 import json, resource, sys, time
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.model_locator import bundled_model
-from v2m.infrastructure.whisper_file_transcriber import WhisperFileTranscriber
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.models.model_locator import bundled_model
+from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
 
 model = FasterWhisperTranscriber("tiny.en", bundled_model(), WhisperOptions(cpu_threads=2))
 model.load()
@@ -260,7 +260,7 @@ def test_decoding_past_its_deadline_is_given_up(files, talk, monkeypatch):
 # -- chunks: long files in bounded pieces, cut where it is quiet ----------------------------------
 
 def test_chunks_cut_in_the_quiet_and_lose_no_sample():
-    from v2m.infrastructure.audio_chunks import ChunkOptions, chunks
+    from v2m.infrastructure.audio.audio_chunks import ChunkOptions, chunks
 
     rng = np.random.default_rng(7)
     audio = rng.uniform(-0.5, 0.5, 50 * 16000).astype(np.float32)

@@ -16,8 +16,8 @@ from tests.support.fake_hub import FakeHub
 from v2m.config import paths
 from v2m.daemon import model_manager
 from v2m.domain.errors import ModelError
-from v2m.infrastructure.hf_model_hub import HfModelHub, StallLimits
-from v2m.infrastructure.model_locator import bundled_model
+from v2m.infrastructure.models.hf_model_hub import HfModelHub, StallLimits
+from v2m.infrastructure.models.model_locator import bundled_model
 
 TOKEN = "hf_hostileTEST0123456789abcdefSECRET"
 REPO = "Systran/faster-whisper-tiny.en"

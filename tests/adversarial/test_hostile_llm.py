@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.fake_llm import CHAT_PATH, FakeLlm
 from v2m.domain.errors import LlmError
-from v2m.infrastructure.openai_chat import OpenAiChatModel
+from v2m.infrastructure.llm.openai_chat import OpenAiChatModel
 
 SECRET = "sk-hostile-0123456789abcdef-SECRET"
 TEXT = "the quick brown fox jumps over the lazy dog"

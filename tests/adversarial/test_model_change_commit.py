@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from tests.integration.conftest import raw_connect, send
-from v2m.infrastructure.model_locator import bundled_model
+from v2m.infrastructure.models.model_locator import bundled_model
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel
 from v2m.config import paths
 from v2m.domain.errors import ModelError
 from v2m.domain.model_catalog import CATALOG, check_model_name
-from v2m.infrastructure.model_repository import FsModelRepository
+from v2m.infrastructure.models.model_repository import FsModelRepository
 
 BAD_NAMES = ["", ".", "..", "../x", "../../x", "/etc", "/tmp/victim", "a/b", "a\\b", "a\0b", "-rf", "--force",
              ".hidden", ".staging", "tiny\n", "tiny.en\n", "x" * 65, "sp ace", "ü", "tiny.en/..", "~", "~root"]
@@ -80,7 +80,7 @@ def test_models_import_name_cannot_leave_the_models_dir(xdg):
 
 
 def test_models_import_directory_with_an_unusable_name_says_to_pass_name(xdg, tmp_path):
-    from v2m.infrastructure.model_locator import bundled_model
+    from v2m.infrastructure.models.model_locator import bundled_model
 
     source = tmp_path / "my model"
     source.symlink_to(bundled_model())

@@ -7,9 +7,9 @@ import pytest
 from tests.support.speech import SENTENCES, read_pcm
 from tests.support.wer import wer
 from v2m.domain.audio_math import FRAME_BYTES
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.model_locator import bundled_model
-from v2m.infrastructure.webrtc_vad import WebRtcVoiceDetector
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.models.model_locator import bundled_model
+from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
 
 # Measured here: tiny.en, beam 5, on espeak-ng's voice scores 0.0-0.11 per
 # sentence and 0.04 on the whole dictation; 0.25 leaves room for the
@@ -128,7 +128,7 @@ def test_quick_pass_on_a_short_window_keeps_accuracy(tiny_en, speech_dir):
     """The 10 s encoder window against Whisper's 30 s, same beam, same prompts."""
     import numpy as np
 
-    from v2m.infrastructure.faster_whisper_transcriber import quick_pass
+    from v2m.infrastructure.asr.faster_whisper_transcriber import quick_pass
 
     quick, full = [], []
     for index, sentence in enumerate(SENTENCES):
@@ -163,7 +163,7 @@ def test_context_heard_before_is_read_again_but_not_repeated(tiny_en, speech_dir
 
 
 def test_repetition_is_detected_as_degenerate():
-    from v2m.infrastructure.faster_whisper_transcriber import _repeats
+    from v2m.infrastructure.asr.faster_whisper_transcriber import _repeats
 
     assert _repeats("I think I think I think so")
     assert _repeats("no no no")
@@ -171,7 +171,7 @@ def test_repetition_is_detected_as_degenerate():
 
 
 def test_wav_file_source_delivers_the_file_in_frames(speech_dir):
-    from v2m.infrastructure.wav_file_source import WavFileSource
+    from v2m.infrastructure.audio.wav_file_source import WavFileSource
 
     frames: list[bytes] = []
     source = WavFileSource(str(speech_dir / "s1.wav"))

@@ -12,10 +12,10 @@ from tests.support.speech import SENTENCES, read_pcm
 from tests.support.wer import wer
 from v2m.domain.audio_math import FRAME_BYTES
 from v2m.domain.errors import AudioDeviceError, OutputError
-from v2m.infrastructure.clipboard import ClipboardSink
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.model_locator import bundled_model
-from v2m.infrastructure.pyaudio_source import PyAudioSource, list_input_devices
+from v2m.infrastructure.output.clipboard import ClipboardSink
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.models.model_locator import bundled_model
+from v2m.infrastructure.audio.pyaudio_source import PyAudioSource, list_input_devices
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_clipboard_deliver_does_not_hang(x_display):
 
 
 def test_paste_restores_the_previous_clipboard(x_display):
-    from v2m.infrastructure.keyboard import PasteSink, TypeSink, usable_tools
+    from v2m.infrastructure.output.keyboard import PasteSink, TypeSink, usable_tools
 
     assert "xdotool" in usable_tools()
     ClipboardSink().deliver("what the user had copied")
@@ -119,7 +119,7 @@ def test_paste_restores_the_previous_clipboard(x_display):
 def test_resampling_keeps_the_pitch():
     import numpy as np
 
-    from v2m.infrastructure.resample import to_16k
+    from v2m.infrastructure.audio.resample import to_16k
 
     t = np.arange(48_000) / 48_000
     tone = (np.sin(2 * np.pi * 440 * t) * 10_000).astype(np.int16).tobytes()

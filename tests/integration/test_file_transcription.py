@@ -15,11 +15,11 @@ from tests.unit.test_subtitles import assert_monotonic, parse_srt, parse_vtt
 from v2m.domain.errors import MediaError, ModelError
 from v2m.domain.hallucination import GateOptions
 from v2m.domain.subtitles import render
-from v2m.infrastructure import whisper_file_transcriber
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.media_files import check_readable, decode
-from v2m.infrastructure.model_locator import bundled_model
-from v2m.infrastructure.whisper_file_transcriber import WhisperFileTranscriber
+from v2m.infrastructure.asr import whisper_file_transcriber
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.audio.media_files import check_readable, decode
+from v2m.infrastructure.models.model_locator import bundled_model
+from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
 
 # As for dictation (test_audio_adapters): tiny.en scores well under 0.1 on
 # espeak-ng's voice; a broken decode (wrong rate, channels, stream) gives ~1.

@@ -15,8 +15,8 @@ from tests.support.wer import wer
 from v2m.config import paths
 from v2m.daemon import find_model_source, model_manager
 from v2m.domain.errors import ModelError
-from v2m.infrastructure.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.model_locator import bundled_model
+from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+from v2m.infrastructure.models.model_locator import bundled_model
 
 
 def model_gets(hub: FakeHub, name: str = "model.bin") -> list[str | None]:

@@ -10,8 +10,8 @@ import pytest
 from tests.support.fake_llm import FakeLlm
 from v2m.application.text_refinement import TextRefiner
 from v2m.domain.errors import LlmError
-from v2m.infrastructure.openai_chat import OpenAiChatModel
-from v2m.infrastructure.prompt_files import load_prompt
+from v2m.infrastructure.llm.openai_chat import OpenAiChatModel
+from v2m.infrastructure.llm.prompt_files import load_prompt
 
 SECRET = "sk-test-0123456789abcdef-SECRET"
 TEXT = "the quick brown fox jumps over the lazy dog"

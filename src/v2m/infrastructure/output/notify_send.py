@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from v2m.infrastructure.desktop_tools import have, run_tool
+from v2m.infrastructure.output.desktop_tools import have, run_tool
 
 
 class NotifySendNotifier:

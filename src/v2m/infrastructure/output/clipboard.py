@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from v2m.domain.errors import OutputError
-from v2m.infrastructure.desktop_tools import have, run_tool, session_kind
+from v2m.infrastructure.output.desktop_tools import have, run_tool, session_kind
 
 WRITE = {
     "wl-copy": ["wl-copy"],

@@ -208,7 +208,7 @@ class _Framer:
 
     def push(self, data: bytes) -> None:
         if self._rate != SAMPLE_RATE_HZ:
-            from v2m.infrastructure.resample import to_16k
+            from v2m.infrastructure.audio.resample import to_16k
 
             data = to_16k(data, self._rate)
         self._buffer += data

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 from v2m.domain.errors import LlmError
 from v2m.domain.refinement import clean_completion
-from v2m.infrastructure import http_post
-from v2m.infrastructure.http_post import (DeadlineExceeded, PostLimits, RedirectRefused, ReplyTooLarge,
+from v2m.infrastructure.system import http_post
+from v2m.infrastructure.system.http_post import (DeadlineExceeded, PostLimits, RedirectRefused, ReplyTooLarge,
                                           TransportFailed)
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ def finding(check: str, ok: bool, detail: str, fix: str = "") -> dict[str, Any]:
 
 
 def check_microphone(config: dict[str, Any]) -> list[dict[str, Any]]:
-    from v2m.infrastructure.pyaudio_source import PyAudioSource, list_input_devices
+    from v2m.infrastructure.audio.pyaudio_source import PyAudioSource, list_input_devices
 
     try:
         devices = list_input_devices()
@@ -38,9 +38,9 @@ def check_microphone(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def check_outputs() -> list[dict[str, Any]]:
-    from v2m.infrastructure.clipboard import pick_tool
-    from v2m.infrastructure.desktop_tools import have, session_kind
-    from v2m.infrastructure.keyboard import usable_tools
+    from v2m.infrastructure.output.clipboard import pick_tool
+    from v2m.infrastructure.output.desktop_tools import have, session_kind
+    from v2m.infrastructure.output.keyboard import usable_tools
 
     kind = session_kind()
     found = [finding("session", kind != "none", f"{kind} session",
@@ -62,8 +62,8 @@ def check_outputs() -> list[dict[str, Any]]:
 
 
 def check_model(config: dict[str, Any], models_dir: Path) -> list[dict[str, Any]]:
-    from v2m.infrastructure.model_locator import resolve
-    from v2m.infrastructure.model_sources import Ct2ModelValidator
+    from v2m.infrastructure.models.model_locator import resolve
+    from v2m.infrastructure.models.model_sources import Ct2ModelValidator
 
     name = config["transcription"]["model"]
     try:

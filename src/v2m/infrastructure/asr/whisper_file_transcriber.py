@@ -8,9 +8,9 @@ from typing import Callable, Iterable
 
 from v2m.domain.hallucination import GateOptions, SegmentScore, keep_segment
 from v2m.domain.subtitles import FileTranscript, TimedSegment, TimedWord, clean_timeline, cues_from_words
-from v2m.infrastructure.audio_chunks import Chunk, ChunkOptions, chunks
-from v2m.infrastructure.faster_whisper_transcriber import WhisperOptions
-from v2m.infrastructure.media_files import SAMPLE_RATE_HZ, open_audio
+from v2m.infrastructure.audio.audio_chunks import Chunk, ChunkOptions, chunks
+from v2m.infrastructure.asr.faster_whisper_transcriber import WhisperOptions
+from v2m.infrastructure.audio.media_files import SAMPLE_RATE_HZ, open_audio
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from v2m.infrastructure.media_files import SAMPLE_RATE_HZ
+from v2m.infrastructure.audio.media_files import SAMPLE_RATE_HZ
 
 
 @dataclasses.dataclass(frozen=True)

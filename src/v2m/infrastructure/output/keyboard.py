@@ -11,8 +11,8 @@ import os
 import time
 
 from v2m.domain.errors import OutputError
-from v2m.infrastructure.clipboard import ClipboardSink
-from v2m.infrastructure.desktop_tools import have, run_tool, session_kind
+from v2m.infrastructure.output.clipboard import ClipboardSink
+from v2m.infrastructure.output.desktop_tools import have, run_tool, session_kind
 
 log = logging.getLogger(__name__)
 

