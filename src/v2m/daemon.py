@@ -1,8 +1,7 @@
-"""Composition root: the one place that wires adapters into services.
+"""The daemon's runtime: take the instance lock, serve, shut down.
 
-Heavy adapters (faster-whisper, PyAudio, numpy) are imported inside the
-functions that build them, so `v2m config set` and `v2m history`, which
-reach this module for the config store and the history, stay fast.
+What it runs is wired in v2m.bootstrap; this module owns the process:
+signals, the one-daemon lock and an exit that no stuck job can hold up.
 """
 
 from __future__ import annotations
@@ -13,281 +12,15 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, Mapping
 
 from v2m import __version__
-from v2m.application.daemon_control import DaemonControl
-from v2m.application.dictation import DictationService
-from v2m.application.dictation_session import DictationOptions
-from v2m.application.file_transcription import FileTranscriptionService
-from v2m.application.model_slot import ModelSlot
-from v2m.application.recovery import recover_spool
-from v2m.application.text_commands import TextCommands
-from v2m.application.text_refinement import TextRefiner
-from v2m.infrastructure.system import logging_setup
+from v2m.bootstrap import DaemonApp, open_config_store, setup_logging
 from v2m.config import paths
-from v2m.ipc.dispatcher import Dispatcher
-from v2m.ipc.events import EventBus
-from v2m.ipc.instance_lock import InstanceLock
-from v2m.ipc.server import SocketServer
-from v2m.domain import text_rules
-from v2m.domain.errors import V2mError
-from v2m.domain.segmenter import SegmenterOptions
-from v2m.infrastructure.system.file_spool import FileAudioSpool
-from v2m.infrastructure.system.jsonl_history import JsonlHistoryStore
-from v2m.infrastructure.system.proc_telemetry import ProcTelemetry
-from v2m.infrastructure.system.serial_worker import SerialWorker
 from v2m.config.toml_store import TomlConfigStore
+from v2m.domain.errors import V2mError
+from v2m.ipc.instance_lock import InstanceLock
 
 log = logging.getLogger("v2m.daemon")
-
-def open_config_store() -> TomlConfigStore:
-    return TomlConfigStore(paths.config_file())
-
-
-def open_history() -> JsonlHistoryStore:
-    return JsonlHistoryStore(paths.state_dir() / "history.jsonl")
-
-
-def model_manager(progress: bool | None = None):
-    from v2m.application.model_management import ModelManager
-    from v2m.application.model_types import InstalledModel
-    from v2m.infrastructure.models.hf_model_hub import HfModelHub
-    from v2m.infrastructure.models.model_repository import FsModelRepository
-    from v2m.infrastructure.models.model_locator import BUNDLED_NAME, bundled_model
-    from v2m.infrastructure.models.model_sources import Ct2ModelValidator
-
-    bundled = None
-    if (path := bundled_model()) is not None:
-        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
-        bundled = InstalledModel(BUNDLED_NAME, str(path), size, {"source": "bundled"})
-    return ModelManager(HfModelHub(progress), FsModelRepository(paths.models_dir()), Ct2ModelValidator(),
-                        bundled)
-
-
-def diagnose() -> list[dict[str, Any]]:
-    from v2m.config import schema as config_schema
-    from v2m.infrastructure.system import diagnostics as d
-
-    try:
-        config = open_config_store().load()
-        findings = [d.finding("config", True, f"{paths.config_file()} is valid")]
-    except V2mError as exc:
-        config = config_schema.load_defaults()
-        findings = [d.finding("config", False, str(exc), "fix the file; `v2m config show --defaults`")]
-    return findings + d.run_all([
-        lambda: d.check_microphone(config), d.check_outputs,
-        lambda: d.check_model(config, paths.models_dir()),
-        lambda: d.check_runtime_dir(paths.runtime_dir(), paths.socket_path()), d.check_cuda])
-
-
-def systemd_service():
-    from v2m.infrastructure.system import systemd_service as module
-
-    return module
-
-
-def find_model_source(source: str):
-    from v2m.infrastructure.models.model_sources import find_source
-
-    return find_source(source)
-
-
-def list_input_devices() -> list[dict[str, Any]]:
-    from v2m.infrastructure.audio.pyaudio_source import list_input_devices as list_devices
-
-    return list_devices()
-
-
-def build_handlers(control: DaemonControl, dictation: DictationService, files: FileTranscriptionService,
-                   text: TextCommands) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
-    return {
-        "PING": control.ping,
-        "GET_STATUS": control.status,
-        "SHUTDOWN": control.shutdown,
-        "PAUSE_DAEMON": control.pause,
-        "RESUME_DAEMON": control.resume,
-        "GET_CONFIG": control.get_config,
-        "UPDATE_CONFIG": control.update_config,
-        "START_RECORDING": dictation.start,
-        "STOP_RECORDING": dictation.stop,
-        "TOGGLE_RECORDING": dictation.toggle,
-        "CANCEL_RECORDING": dictation.cancel,
-        "TRANSCRIBE_FILE": files.transcribe,
-        "PROCESS_TEXT": text.process_text,
-        "TRANSLATE_TEXT": text.translate_text,
-    }
-
-
-def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
-    audio = config["audio"]
-    return DictationOptions(
-        segmenter=SegmenterOptions(min_silence_ms=audio["min_silence_ms"],
-                                   preroll_ms=audio["preroll_ms"],
-                                   max_utterance_ms=audio["max_utterance_s"] * 1000),
-        streaming=config["transcription"]["streaming"],
-        fast_stop=config["transcription"]["fast_stop"],
-        vocabulary=tuple(config["text"]["vocabulary"]),
-    )
-
-
-def build_refiner(config: Callable[[], Mapping[str, Any]]) -> TextRefiner:
-    """LLM refinement and translation; endpoint and prompts are read per use."""
-    from v2m.infrastructure.llm.openai_chat import OpenAiChatModel
-    from v2m.infrastructure.llm.prompt_files import load_prompt
-
-    def chat() -> OpenAiChatModel:
-        llm = config()["llm"]
-        return OpenAiChatModel(llm["base_url"], llm["model"], llm["api_key_env"], llm["timeout_s"],
-                               llm["retries"])
-    return TextRefiner(chat, lambda name: load_prompt(name, paths.config_file().parent / "prompts"))
-
-
-def build_file_transcriber(transcriber: Callable[[], Any]):
-    """Files go through the daemon's current (warm) model."""
-    from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
-
-    return WhisperFileTranscriber(lambda: transcriber().whisper_model(), lambda: transcriber().options)
-
-
-# Changing these needs a new model load; the other transcription keys are
-# read at each pass.
-MODEL_LOAD_KEYS = ("model", "device", "compute_type", "cpu_threads")
-
-
-def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str, Any]]):
-    """A transcriber for `config`'s model; decoding settings come from `live()`."""
-    from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-    from v2m.infrastructure.models.model_locator import resolve
-
-    t = config["transcription"]
-    path = resolve(t["model"], paths.models_dir())  # ModelError: the pull command to run
-
-    def options() -> WhisperOptions:
-        d = live()["transcription"]
-        return WhisperOptions(device=t["device"], compute_type=t["compute_type"], cpu_threads=t["cpu_threads"],
-                              language=d["language"], task=d["task"], beam_size=d["beam_size"],
-                              quick_window_s=10 if d["fast_stop"] else 0)
-    return FasterWhisperTranscriber(t["model"], path, options)
-
-
-def build_source(device: str):
-    if device.startswith("file:"):
-        from v2m.infrastructure.audio.wav_file_source import WavFileSource
-
-        return WavFileSource(device[len("file:"):])
-    from v2m.infrastructure.audio.pyaudio_source import PyAudioSource
-
-    return PyAudioSource(device)
-
-
-def build_sinks(config: Mapping[str, Any]) -> list:
-    from v2m.infrastructure.output.clipboard import ClipboardSink
-    from v2m.infrastructure.output.keyboard import PasteSink, TypeSink
-
-    kinds = {"clipboard": ClipboardSink, "type": TypeSink, "paste": PasteSink}
-    return [kinds[name]() for name in config["output"]["sinks"]]
-
-
-def local_file_transcriber(config: Mapping[str, Any]):
-    """For `v2m transcribe` without a daemon: the configured model, loaded here."""
-    transcriber = build_transcriber(config, lambda: config)
-    transcriber.load()
-    return build_file_transcriber(lambda: transcriber)
-
-
-def local_text_commands(config: Mapping[str, Any]) -> TextCommands:
-    """For `v2m refine` and `v2m translate` without a daemon."""
-    refiner = build_refiner(lambda: config)
-    return TextCommands(lambda: refiner)
-
-
-class DaemonApp:
-    """The wired daemon: start() serves the socket, stop() tears it down.
-
-    The caller holds the instance lock, so any socket file already at the
-    path is a dead daemon's leftover and is removed.
-    """
-
-    def __init__(self, store: TomlConfigStore) -> None:
-        from v2m.infrastructure.output.notify_send import NotifySendNotifier
-        from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
-
-        self.stop_requested = threading.Event()
-        self.bus = EventBus()
-        self.control = DaemonControl(store, self.bus, ProcTelemetry(), version=__version__,
-                                     request_shutdown=self.stop_requested.set)
-        config = lambda: self.control.config  # noqa: E731 - settings are read per dictation
-        self.transcriber = ModelSlot(build_transcriber(self.control.config, config))
-        # One ASR thread for the daemon's life: the model stays warm in it.
-        self.worker = SerialWorker("v2m-asr")
-        self.history = open_history()
-        self.spool = FileAudioSpool(paths.state_dir() / "spool")
-        self.refiner = build_refiner(config)
-        self.dictation = DictationService(
-            self.control,
-            source=lambda: build_source(config()["audio"]["device"]),
-            vad=lambda: WebRtcVoiceDetector(config()["audio"]["vad_aggressiveness"]),
-            transcriber=self.transcriber, worker=self.worker,
-            sinks=lambda: build_sinks(config()),
-            notifier=NotifySendNotifier(self.control.config["output"]["notify"]),
-            history=self.history, spool=self.spool, events=self.bus,
-            options=lambda: dictation_options(config()),
-            rules=lambda: text_rules.from_config(config()["text"]),
-            refiner=lambda: self.refiner if config()["llm"]["refine"] else None)
-        self.files = FileTranscriptionService(
-            self.control, build_file_transcriber(lambda: self.transcriber.current), self.worker, self.bus,
-            prompt=lambda: text_rules.vocabulary_prompt(config()["text"]["vocabulary"]))
-        self.control.add_status_provider(self._engine_status)
-        self.control.add_config_check(self._prepare_model)
-        self.control.add_config_listener(
-            lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
-        handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
-        self.server = SocketServer(paths.socket_path(), Dispatcher(handlers), self.bus)
-
-    def _engine_status(self) -> dict[str, Any]:
-        current = self.transcriber.current
-        return {**self.dictation.status(), "model_loaded": current.loaded, "compute": current.device,
-                "model_path": str(current.path)}
-
-    def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> Callable[[], None] | None:
-        """UPDATE_CONFIG of the model: load the new one first; a failure refuses
-        the update, so the old model keeps serving and the file is unchanged.
-        The swap is the commit, run only once the file is written."""
-        if all(old["transcription"][k] == new["transcription"][k] for k in MODEL_LOAD_KEYS):
-            return None
-        build = lambda: build_transcriber(new, lambda: self.control.config)  # noqa: E731
-        # Loaded on the ASR thread, after any queued dictation work.
-        candidate = self.worker.submit(self.transcriber.prepare, build).result()
-
-        def swap() -> None:
-            self.transcriber.swap(candidate)
-            log.info("now using model %s", self.transcriber.model_name)
-        return swap
-
-    def start(self) -> None:
-        self.model_ready = self.worker.submit(self.transcriber.load)
-        sock_path = self.server.path
-        if sock_path.exists() or sock_path.is_symlink():
-            log.info("removing stale socket %s", sock_path)
-            sock_path.unlink()
-        self.server.start()
-        threading.Thread(target=self._recover, name="v2m-recover", daemon=True).start()
-
-    def _recover(self) -> None:
-        try:
-            count = recover_spool(self.spool, self.history, self.dictation.new_session,
-                                  self.transcriber.model_name)
-            if count:
-                log.info("recovered %d unfinished dictation(s) into the history", count)
-        except Exception:
-            log.exception("spool recovery failed")
-
-    def stop(self) -> None:
-        self.dictation.close()  # the microphone closes first, whatever the clients do
-        self.server.stop()
-        self.worker.shutdown(wait=False, cancel_futures=True)
-
 
 # A stop that takes longer than this (a job stuck in native code) ends the
 # process anyway: systemd's TimeoutStopSec is 10 s.
@@ -303,7 +36,7 @@ def run() -> int:
     except V2mError as exc:
         print(f"v2m daemon: {exc}", file=sys.stderr)
         return 1
-    logging_setup.setup(config["log"]["level"], paths.state_dir() / "daemon.log")
+    setup_logging(config)
     try:
         paths.ensure_private_dir(paths.runtime_dir())
         lock = InstanceLock(paths.lock_path())

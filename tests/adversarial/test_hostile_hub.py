@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.fake_hub import FakeHub
 from v2m.config import paths
-from v2m.daemon import model_manager
+from v2m.bootstrap import model_manager
 from v2m.domain.errors import ModelError
 from v2m.infrastructure.models.hf_model_hub import HfModelHub, StallLimits
 from v2m.infrastructure.models.model_locator import bundled_model

@@ -13,7 +13,7 @@ from tests.support.fake_hub import FakeHub
 from tests.support.speech import SENTENCES, read_pcm
 from tests.support.wer import wer
 from v2m.config import paths
-from v2m.daemon import find_model_source, model_manager
+from v2m.bootstrap import find_model_source, model_manager
 from v2m.domain.errors import ModelError
 from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
 from v2m.infrastructure.models.model_locator import bundled_model

@@ -66,7 +66,7 @@ def set_(key: str, value: str) -> None:
     try:
         client.call("UPDATE_CONFIG", {"updates": partial})
     except DaemonNotRunning:
-        from v2m.daemon import open_config_store  # only this path needs tomlkit
+        from v2m.bootstrap import open_config_store  # only this path needs tomlkit
 
         open_config_store().update(partial)
     click.echo(f"{key} = {json.dumps(flat[key])}")

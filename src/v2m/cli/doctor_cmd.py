@@ -12,7 +12,7 @@ import click
 def doctor(as_json: bool) -> None:
     """Check microphone, clipboard and typing tools, notifications, the model,
     the socket directory and CUDA. Exits 1 if something needs fixing."""
-    from v2m.daemon import diagnose
+    from v2m.bootstrap import diagnose
 
     findings = diagnose()
     if as_json:

@@ -12,7 +12,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def devices(as_json: bool) -> None:
     """List microphones (input devices) for audio.device."""
-    from v2m.daemon import list_input_devices
+    from v2m.bootstrap import list_input_devices
 
     found = list_input_devices()
     if as_json:
@@ -30,7 +30,7 @@ def devices(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per dictation.")
 def history(limit: int, as_json: bool) -> None:
     """List recent dictations, newest last."""
-    from v2m.daemon import open_history
+    from v2m.bootstrap import open_history
 
     store = open_history()
     page = store.read(limit)

