@@ -24,7 +24,7 @@ V2M_BUILD_MODEL=$model "$py" -m PyInstaller --noconfirm --log-level WARN \
   --distpath build/out/dist --workpath build/out/work build/v2m.spec
 # The entry: a static C client for the keybinding commands (about 1 ms to
 # start, against 40-60 ms for the frozen Python), falling through to v2m-app.
-gcc -O2 -Wall -Wextra -static -s -o build/out/dist/v2m/v2m build/fastclient/v2m.c
+build/fastclient/build.sh build/out/dist/v2m/v2m
 mkdir -p dist
 mv build/out/dist/v2m dist/"$name"
 ln -sfn "$name/v2m" dist/v2m
