@@ -11,6 +11,7 @@ reach this module for the config store and the history, stay fast.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any, Callable, Mapping
 
@@ -200,6 +201,16 @@ def local_text_commands(config: Mapping[str, Any]) -> TextCommands:
     return TextCommands(lambda: refiner)
 
 
+# What the outputs need from the desktop session: `v2m doctor` checks the
+# daemon's own values, not the terminal's.
+SESSION_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP",
+                "XDG_SESSION_TYPE")
+
+
+def session_environment() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in SESSION_VARS}
+
+
 class DaemonApp:
     """The wired daemon: start() serves the socket, stop() tears it down.
 
@@ -228,7 +239,7 @@ class DaemonApp:
             vad=lambda: WebRtcVoiceDetector(config()["audio"]["vad_aggressiveness"]),
             transcriber=self.transcriber, worker=self.worker,
             sinks=lambda: build_sinks(config()),
-            notifier=NotifySendNotifier(self.control.config["output"]["notify"]),
+            notifier=NotifySendNotifier(lambda: config()["output"]["notify"]),
             history=self.history, spool=self.spool, events=self.bus,
             options=lambda: dictation_options(config()),
             rules=lambda: text_rules.from_config(config()["text"]),
@@ -246,7 +257,7 @@ class DaemonApp:
     def _engine_status(self) -> dict[str, Any]:
         current = self.transcriber.current
         return {**self.dictation.status(), "model_loaded": current.loaded, "compute": current.device,
-                "model_path": str(current.path)}
+                "model_path": str(current.path), "session": session_environment()}
 
     def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> Callable[[], None] | None:
         """UPDATE_CONFIG of the model: load the new one first; a failure refuses

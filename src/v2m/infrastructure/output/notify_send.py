@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from v2m.infrastructure.output.desktop_tools import have, run_tool
 
 
 class NotifySendNotifier:
-    def __init__(self, enabled: bool = True) -> None:
-        self._enabled = enabled
+    def __init__(self, enabled: Callable[[], bool] = lambda: True) -> None:
+        self._enabled = enabled  # read per notification: `config set output.notify` applies at once
         self._last_id: str | None = None
         self._lock = threading.Lock()
 
     def notify(self, title: str, body: str, *, replace: bool = True) -> None:
-        if not self._enabled or not have("notify-send"):
+        if not self._enabled() or not have("notify-send"):
             return
         argv = ["notify-send", "--app-name=v2m", "--print-id", "--expire-time=5000"]
         with self._lock:
