@@ -48,8 +48,7 @@ class _NoEvents:
 
 class Pipeline:
     def __init__(self) -> None:
-        self.options = WhisperOptions()
-        self.transcriber = FasterWhisperTranscriber("tiny.en", bundled_model(), lambda: self.options)
+        self.transcriber = FasterWhisperTranscriber("tiny.en", bundled_model(), WhisperOptions())
         self.transcriber.load()
         self.worker = ThreadPoolExecutor(1)
 
@@ -60,7 +59,6 @@ class Pipeline:
             audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
             segments, _ = self.transcriber.whisper_model().transcribe(audio, language="en", beam_size=5)
             return " ".join(s.text.strip() for s in segments)
-        self.options = WhisperOptions(quick_window_s=10 if fast_stop else 0)
         session = DictationSession(WebRtcVoiceDetector(2), self.transcriber, self.worker, _NoEvents(),
                                    DictationOptions(fast_stop=fast_stop))
         for offset in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):

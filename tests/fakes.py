@@ -52,10 +52,11 @@ class FakeTelemetry:
 import array
 import threading
 
-from v2m.domain.audio_math import FRAME_BYTES, FRAME_SAMPLES
+from v2m.domain.audio_math import FRAME_SAMPLES
 from v2m.domain.errors import AudioDeviceError, ModelError, OutputError
 from v2m.domain.hallucination import SegmentScore
-from v2m.domain.transcript import HeardBefore
+from v2m.application.dictation_session import DictationOptions
+from v2m.domain.transcript import DecodeRequest, HeardBefore
 
 
 def tone_frame(value: int) -> bytes:
@@ -80,20 +81,29 @@ class FakeTranscriber:
 
     def __init__(self, fail: bool = False, delay_s: float = 0.0) -> None:
         self.calls: list[tuple[int, str]] = []
-        self.quick_calls = 0
-        self.waiting_calls = 0
-        self.befores: list[HeardBefore | None] = []
+        self.requests: list[DecodeRequest] = []
         self.fail = fail
         self.delay_s = delay_s
+
+    @property
+    def befores(self) -> list[HeardBefore | None]:
+        return [r.before for r in self.requests]
+
+    @property
+    def quick_calls(self) -> int:
+        return sum(r.window_s > 0 for r in self.requests)
+
+    @property
+    def waiting_calls(self) -> int:
+        """Passes with the narrow beam the session uses once the user has stopped."""
+        return sum(r.beam_size == DictationOptions.stop_beam_size for r in self.requests)
 
     def load(self) -> None:
         pass
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
-        self.befores.append(before)
-        self.quick_calls += quick
-        self.waiting_calls += waiting
+    def transcribe(self, pcm: bytes, request: DecodeRequest = DecodeRequest()) -> list[SegmentScore]:
+        self.requests.append(request)
+        prompt = request.prompt
         if self.fail:
             raise ModelError("model exploded")
         if self.delay_s:

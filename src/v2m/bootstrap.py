@@ -126,6 +126,7 @@ def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
                                    max_utterance_ms=audio["max_utterance_s"] * 1000),
         streaming=config["transcription"]["streaming"],
         fast_stop=config["transcription"]["fast_stop"],
+        beam_size=config["transcription"]["beam_size"],
         vocabulary=tuple(config["text"]["vocabulary"]),
     )
 
@@ -165,8 +166,7 @@ def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str,
     def options() -> WhisperOptions:
         d = live()["transcription"]
         return WhisperOptions(device=t["device"], compute_type=t["compute_type"], cpu_threads=t["cpu_threads"],
-                              language=d["language"], task=d["task"], beam_size=d["beam_size"],
-                              quick_window_s=10 if d["fast_stop"] else 0)
+                              language=d["language"], task=d["task"], beam_size=d["beam_size"])
     return FasterWhisperTranscriber(t["model"], path, options)
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import stat
-import threading
 import time
 
 import pytest

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import DaemonProcess, run_v2m, runtime_files, v2m_argv
+from tests.e2e.conftest import DaemonProcess, run_v2m, runtime_files
 from v2m.config import paths
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 from tests.e2e.conftest import run_v2m, v2m_argv
 

@@ -7,6 +7,7 @@ import pytest
 from tests.support.speech import SENTENCES, read_pcm
 from tests.support.wer import wer
 from v2m.domain.audio_math import FRAME_BYTES
+from v2m.domain.transcript import DecodeRequest
 from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
 from v2m.infrastructure.models.model_locator import bundled_model
 from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
@@ -44,7 +45,7 @@ def test_tiny_en_transcribes_sentences_within_wer_bound(tiny_en, speech_dir):
     # Bound on the mean: "The quick brown fox..." alone scored 0.11 on an idle
     # machine and 0.33 ("roundfark stump") with the other core busy, where
     # CTranslate2's int8 results shift. A broken pipeline scores near 1 on each.
-    texts = [" ".join(s.text for s in tiny_en.transcribe(read_pcm(speech_dir / f"s{i}.wav"), prompt=""))
+    texts = [" ".join(s.text for s in tiny_en.transcribe(read_pcm(speech_dir / f"s{i}.wav")))
              for i in range(len(SENTENCES))]
     scores = [wer(sentence, text) for sentence, text in zip(SENTENCES, texts)]
     assert sum(scores) / len(scores) <= SENTENCE_WER_BOUND, texts
@@ -52,7 +53,7 @@ def test_tiny_en_transcribes_sentences_within_wer_bound(tiny_en, speech_dir):
 
 
 def test_prompt_is_accepted_and_scores_are_reported(tiny_en, speech_dir):
-    (segment, *_) = tiny_en.transcribe(read_pcm(speech_dir / "s2.wav"), prompt=SENTENCES[1])
+    (segment, *_) = tiny_en.transcribe(read_pcm(speech_dir / "s2.wav"), DecodeRequest(SENTENCES[1]))
     assert segment.no_speech_prob < 0.5 and segment.avg_logprob > -1.0
     assert "word" in segment.text.lower()
 
@@ -98,9 +99,9 @@ def test_noise_after_speech_adds_no_words_when_read_with_context(tiny_en, speech
         def __init__(self):
             self.befores = []
 
-        def transcribe(self, pcm, prompt, quick=False, waiting=False, before=None):
-            self.befores.append(before)
-            return tiny_en.transcribe(pcm, prompt, quick, waiting, before)
+        def transcribe(self, pcm, request):
+            self.befores.append(request.before)
+            return tiny_en.transcribe(pcm, request)
 
     pcm = (read_pcm(speech_dir / "s1.wav") + silence(1.0)
            + read_pcm(white_noise(2.0, amplitude, tmp_path / "n.wav")) + silence(0.8))
@@ -120,7 +121,7 @@ def test_noise_segments_score_as_no_speech(tiny_en, tmp_path):
     """What the gate relies on: Whisper's own no-speech score over noise."""
     from tests.support.speech import white_noise
 
-    segments = tiny_en.transcribe(read_pcm(white_noise(2.0, 0.6, tmp_path / "n.wav")), prompt="")
+    segments = tiny_en.transcribe(read_pcm(white_noise(2.0, 0.6, tmp_path / "n.wav")))
     assert all(s.no_speech_prob > 0.5 for s in segments)
 
 
@@ -135,10 +136,10 @@ def test_quick_pass_on_a_short_window_keeps_accuracy(tiny_en, speech_dir):
         pcm = read_pcm(speech_dir / f"s{index}.wav")
         audio = np.frombuffer(pcm, np.int16).astype(np.float32) / 32768
         prompt = SENTENCES[index - 1] if index else ""
-        segments = quick_pass(tiny_en._model, audio, prompt, WhisperOptions(), 5)
+        segments = quick_pass(tiny_en.whisper_model(), audio, prompt, WhisperOptions(), 5, window_s=10)
         assert segments is not None  # not degenerate: no fallback to the 30 s window
         quick.append(wer(sentence, " ".join(s.text for s in segments)))
-        full.append(wer(sentence, " ".join(s.text for s in tiny_en._full_pass(audio, prompt, WhisperOptions()))))
+        full.append(wer(sentence, " ".join(s.text for s in tiny_en.transcribe(pcm, DecodeRequest(prompt, 5)))))
     # Three sentences are too few to prove parity (bench/dictation_latency.py
     # measures it on 45 s of speech); measured here 0.12-0.22 for both
     # windows. A mis-fed encoder (wrong mel length, padding) scores near 1.
@@ -154,7 +155,7 @@ def test_context_heard_before_is_read_again_but_not_repeated(tiny_en, speech_dir
 
     first, second = (read_pcm(speech_dir / f"s{i}.wav") for i in (0, 1))
     before = HeardBefore(first + silence(1.0), SENTENCES[0])
-    segments = tiny_en.transcribe(second, "", quick=True, before=before)
+    segments = tiny_en.transcribe(second, DecodeRequest("", beam_size=5, window_s=10, before=before))
     text = " ".join(s.text for s in segments)
     assert wer(SENTENCES[1], text) <= SENTENCE_WER_BOUND
     assert "fox" not in text.lower() and "dog" not in text.lower()  # words of the context

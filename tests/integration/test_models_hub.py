@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-import os
 import subprocess
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def test_full_pull_then_transcribe_with_the_pulled_model(hub, speech_dir):
     assert not any(p.name.endswith(".part") for p in target.iterdir())
     transcriber = FasterWhisperTranscriber("tiny.en", target, WhisperOptions(cpu_threads=2))
     transcriber.load()
-    text = " ".join(s.text for s in transcriber.transcribe(read_pcm(speech_dir / "s2.wav"), ""))
+    text = " ".join(s.text for s in transcriber.transcribe(read_pcm(speech_dir / "s2.wav")))
     assert wer(SENTENCES[2], text) <= 0.25, text
 
 

@@ -29,9 +29,9 @@ from typing import Any
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
-from v2m.domain.hallucination import GateOptions, is_weak, keep_segment
+from v2m.domain.hallucination import GateOptions, SegmentScore, is_weak, keep_segment
 from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
-from v2m.domain.transcript import HeardBefore
+from v2m.domain.transcript import DecodeRequest, HeardBefore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +40,16 @@ class DictationOptions:
     gate: GateOptions = GateOptions()
     # False: transcribe the whole recording at stop, as most dictation tools do.
     streaming: bool = True
-    # Speculative finalization and the quick tail pass (see the module doc).
+    # Speculative finalization, quick passes and the narrow beam at the stop
+    # (see the module doc); every one of those choices is made in this module.
     fast_stop: bool = True
+    beam_size: int = 5
+    # The passes left at the stop, which the user waits for (BENCHMARKS.md:
+    # greedy lost words at 5 s; beams 2, 3 and 5 scored the same).
+    stop_beam_size: int = 2
+    # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
+    # faster, and the shortest the stock weights read without losing accuracy.
+    quick_window_s: int = 10
     prompt_chars: int = 200
     # Quick passes read the utterances heard in the last `context_ms` again,
     # ahead of the new one (their text forced, not remade): 0 turns it off.
@@ -222,13 +230,26 @@ class DictationSession:
         told = transcript.join([text for _, text in heard])
         prompt = text_rules.vocabulary_prompt(
             self.options.vocabulary, transcript.prompt_tail(told, self.options.prompt_chars))
-        # Fast stop reads short utterances with the short encoder window.
-        # Once the user has stopped, the rest is on the critical path: a narrow beam.
-        fast = self.options.fast_stop
-        segments = self._transcriber.transcribe(pcm, prompt, quick=fast, waiting=fast and self._closed,
-                                                before=before)
-        return transcript.join([s.text for s in segments
+        return transcript.join([s.text for s in self._read(pcm, prompt, before)
                                 if keep_segment(s, speech_ratio, level, self.options.gate)])
+
+    def _read(self, pcm: bytes, prompt: str, before: HeardBefore | None) -> list[SegmentScore]:
+        """One pass as fast stop wants it: the short window, and once the user
+        has stopped (the rest is on the critical path) the narrow beam."""
+        o = self.options
+        beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
+        window = o.quick_window_s if o.fast_stop else 0
+        if before is not None:
+            reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before))
+            # The no-speech score of a pass with context judges the context, so
+            # only a confident reading is taken. Over noise Whisper may also say
+            # the context again. Either way the audio is read alone, and the
+            # gate judges that, with the context's text in the prompt.
+            if reading is not None and all(s.avg_logprob >= o.gate.logprob_threshold
+                                           and not transcript.echoes(s.text, before.text) for s in reading):
+                return reading
+            prompt = transcript.join([prompt, before.text])
+        return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window)) or []
 
     def _audio(self, utterance: Utterance) -> bytes:
         return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])

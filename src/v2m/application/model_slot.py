@@ -11,7 +11,7 @@ from typing import Callable
 
 from v2m.application.ports import Transcriber
 from v2m.domain.hallucination import SegmentScore
-from v2m.domain.transcript import HeardBefore
+from v2m.domain.transcript import DecodeRequest
 
 
 class ModelSlot:
@@ -32,9 +32,8 @@ class ModelSlot:
     def load(self) -> None:
         self._current.load()
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
-        return self._current.transcribe(pcm, prompt, quick, waiting, before)
+    def transcribe(self, pcm: bytes, request: DecodeRequest) -> list[SegmentScore] | None:
+        return self._current.transcribe(pcm, request)
 
     def prepare(self, build: Callable[[], Transcriber]) -> Transcriber:
         """Build and load a replacement; raises (and changes nothing) on failure."""

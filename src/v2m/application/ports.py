@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, Protocol
 from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel  # noqa: F401
 from v2m.domain.hallucination import SegmentScore
 from v2m.domain.subtitles import FileTranscript
-from v2m.domain.transcript import HeardBefore
+from v2m.domain.transcript import DecodeRequest
 
 
 class ConfigStore(Protocol):
@@ -65,15 +65,10 @@ class Transcriber(Protocol):
     def load(self) -> None:
         """Load the model (slow); raises ModelError."""
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
-        """Transcribe 16 kHz mono s16le audio; `prompt` is the preceding text.
-
-        `quick`: short audio may use a shorter encoder window than Whisper's 30 s.
-        `waiting`: the user is waiting (the stop): decode with a narrower beam.
-        `before`: audio heard just before `pcm` and its text, which quick
-        passes may read again as context; the result never repeats its text.
-        """
+    def transcribe(self, pcm: bytes, request: DecodeRequest) -> list[SegmentScore] | None:
+        """Transcribe 16 kHz mono s16le audio as `request` says (its prompt,
+        beam, encoder window and context). None only when a reading with
+        `request.before` could not be made: ask again without it."""
 
 
 class TextSink(Protocol):

@@ -1,12 +1,18 @@
-"""Client commands: each sends one request to the daemon."""
+"""Client commands: each sends one request to the daemon.
+
+Data (a transcript, `status` and its --json) goes to stdout; what happened
+("v2m: recording", "v2m: paused") goes to stderr.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import click
 
+from v2m.cli.conventions import EXIT_PARTIAL, conflicts, notify_without_terminal, say
 from v2m.ipc import client
 
 # Stopping may wait for the last words to be transcribed.
@@ -18,41 +24,60 @@ def _print_recording_reply(data: dict[str, Any]) -> None:
     if text:
         click.echo(text)  # data on stdout, so `v2m stop | ...` works
     else:
-        click.echo(f"v2m: {data.get('state', 'ok')}", err=True)
+        say("cancelled" if data.get("cancelled") else data.get("state", "ok"))
+    failures = {name: result for name, result in (data.get("outputs") or {}).items() if result != "ok"}
+    if failures:
+        message = "; ".join(f"{name} {result}" for name, result in failures.items()) + \
+            " (the text is in `v2m history`; `v2m doctor` checks the outputs)"
+        say(message)
+        notify_without_terminal(message)
+        sys.exit(EXIT_PARTIAL)
 
 
-def _recording_command(name: str, cmd: str, doc: str) -> click.Command:
-    @click.command(name=name, help=doc)
+def _recording_command(name: str, cmd: str, doc: str, example: str) -> click.Command:
+    @click.command(name=name, help=f"{doc}\n\n\b\nExample:\n  {example}")
     def command() -> None:
         _print_recording_reply(client.call(cmd, timeout_s=RECORDING_TIMEOUT_S) or {})
     return command
 
 
 toggle = _recording_command("toggle", "TOGGLE_RECORDING",
-                            "Start recording, or stop and deliver the text.")
-start = _recording_command("start", "START_RECORDING", "Start recording.")
-stop = _recording_command("stop", "STOP_RECORDING", "Stop recording and deliver the text.")
-cancel = _recording_command("cancel", "CANCEL_RECORDING", "Stop recording and discard it.")
+                            "Start recording, or stop and deliver the text (bind it to a key).",
+                            "v2m toggle            # in sway: bindsym $mod+d exec v2m toggle")
+start = _recording_command("start", "START_RECORDING", "Start recording.", "v2m start")
+stop = _recording_command("stop", "STOP_RECORDING", "Stop recording and deliver the text (also on stdout).",
+                          "v2m stop | tee -a notes.txt")
+cancel = _recording_command("cancel", "CANCEL_RECORDING", "Stop recording and discard it.", "v2m cancel")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full status as JSON.")
 @click.option("--follow", is_flag=True,
               help="Keep running: print a line at each state change (and each second while recording).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar"]), default="text",
-              help="Line format for --follow; waybar gives Waybar's custom-module JSON.")
-def status(as_json: bool, follow: bool, fmt: str) -> None:
-    """Show the daemon's state, pid, uptime, model and resource use."""
-    if follow:
-        from v2m.cli.status_follow import follow as follow_status
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "waybar"]), default=None,
+              help="Line format for --follow (default text); waybar gives Waybar's custom-module JSON.")
+@click.option("--idle-text", default=None, metavar="TEXT",
+              help="With --format waybar: the module's text while idle (default 🎙), so there is "
+                   "always something to click; \"\" hides the module when idle.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool, follow: bool, fmt: str | None, idle_text: str | None) -> None:
+    """Show the daemon's state, pid, uptime, model and resource use.
 
-        try:
-            follow_status(fmt, lambda line: click.echo(line))
-        except KeyboardInterrupt:
-            return
+    \b
+    Examples:
+      v2m status
+      v2m status --json | jq .state
+      v2m status --follow --format waybar --idle-text "🎤"   # a Waybar module
+    """
+    conflicts(ctx, (as_json and follow, "--json and --follow conflict: use --follow --format json"),
+              (fmt is not None and not follow, "--format is for --follow; for one status as JSON use --json"),
+              (idle_text is not None and fmt != "waybar", "--idle-text is for --follow --format waybar"))
+    if follow:
+        _follow(fmt or "text", idle_text)
+        return
     data = client.call("GET_STATUS")
     if as_json:
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
         return
     tel = data.get("telemetry", {})
     click.echo(f"state:   {data['state']}\npid:     {data['pid']}\n"
@@ -61,15 +86,27 @@ def status(as_json: bool, follow: bool, fmt: str) -> None:
                f"cpu:     {tel.get('cpu_percent', '?')} % since last status")
 
 
-def _simple(name: str, cmd: str, doc: str, key: str) -> click.Command:
-    @click.command(name=name, help=doc)
+def _follow(fmt: str, idle_text: str | None) -> None:
+    from v2m.cli import status_follow
+
+    text = status_follow.DEFAULT_IDLE_TEXT if idle_text is None else idle_text
+    try:
+        status_follow.follow(fmt, lambda line: click.echo(line), idle_text=text)
+    except KeyboardInterrupt:
+        return
+
+
+def _simple(name: str, cmd: str, doc: str, report) -> click.Command:
+    @click.command(name=name, help=f"{doc}\n\n\b\nExample:\n  v2m {name}")
     def command() -> None:
-        data = client.call(cmd) or {}
-        click.echo(data.get(key, "ok"))
+        report(client.call(cmd) or {})
     return command
 
 
-ping = _simple("ping", "PING", "Check that the daemon answers (prints PONG).", "message")
-pause = _simple("pause", "PAUSE_DAEMON", "Pause the daemon: recordings are refused.", "state")
-resume = _simple("resume", "RESUME_DAEMON", "Resume a paused daemon.", "state")
-shutdown = _simple("shutdown", "SHUTDOWN", "Stop the daemon.", "message")
+ping = _simple("ping", "PING", "Check that the daemon answers (prints PONG on stdout).",
+               lambda data: click.echo(data.get("message", "PONG")))
+pause = _simple("pause", "PAUSE_DAEMON", "Pause the daemon: recordings are refused until `v2m resume`.",
+                lambda data: say(data.get("state", "paused")))
+resume = _simple("resume", "RESUME_DAEMON", "Resume a paused daemon.",
+                 lambda data: say(data.get("state", "idle")))
+shutdown = _simple("shutdown", "SHUTDOWN", "Stop the daemon.", lambda data: say("shutting down"))

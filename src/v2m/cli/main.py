@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from v2m import __version__
+from v2m.cli.conventions import (CONTEXT_SETTINGS, EXIT_CODES_HELP, KEYBINDING_COMMANDS, SuggestingGroup,
+                                 notify_without_terminal)
 from v2m.domain.errors import V2mError
 
 # name -> (module, attribute, one-line help shown by `v2m --help`)
@@ -31,11 +33,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("v2m.cli.models_cmd", "models", "Pull, list, remove and import Whisper models."),
     "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
     "service": ("v2m.cli.service_cmd", "service", "Start the daemon at login (systemd user unit)."),
-    "doctor": ("v2m.cli.doctor_cmd", "doctor", "Check microphone, outputs, model and socket."),
+    "doctor": ("v2m.cli.doctor_cmd", "doctor", "Check the daemon, microphone, outputs, model and socket."),
+    "setup": ("v2m.cli.setup_cmd", "setup", "Guided first run: microphone, model, output, service, key."),
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(SuggestingGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -56,13 +59,22 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except V2mError as exc:
             click.echo(f"v2m: {exc}", err=True)
+            if ctx.invoked_subcommand in KEYBINDING_COMMANDS:
+                notify_without_terminal(str(exc))  # a keybinding has no terminal to show stderr
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=LazyGroup)
-@click.version_option(__version__, prog_name="v2m")
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, "-V", "--version", prog_name="v2m")
 def cli() -> None:
-    """v2m: local-first voice dictation for Linux desktops."""
+    """v2m: local-first voice dictation for Linux desktops.
+
+    \b
+    Examples:
+      v2m setup                 # first run: microphone, model, output, service, key
+      v2m toggle                # bind this to a key: start, then stop and deliver
+      v2m COMMAND -h            # help and examples for one command
+    """
 
 
 def main() -> None:

@@ -92,6 +92,53 @@ LIST_CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# How a change to each setting reaches a running daemon (`config set` says
+# which). LIVE: read at each dictation, pass or use. RELOAD: the daemon loads
+# the model again at once (bootstrap.MODEL_LOAD_KEYS; the update waits for the
+# load, and a model that fails to load refuses it). RESTART: read only when
+# the daemon starts. A unit test fails if a key of config.toml is missing here.
+LIVE, RELOAD, RESTART = "live", "reload", "restart"
+_PER_DICTATION = "read at each dictation"
+_PER_PASS = "read at each transcription pass"
+_PER_LLM_CALL = "read at each LLM call"
+_MODEL_LOAD = "the daemon loads the model again with it, then switches"
+APPLIES: dict[str, tuple[str, str]] = {
+    "transcription.model": (RELOAD, _MODEL_LOAD),
+    "transcription.device": (RELOAD, _MODEL_LOAD),
+    "transcription.compute_type": (RELOAD, _MODEL_LOAD),
+    "transcription.cpu_threads": (RELOAD, _MODEL_LOAD),
+    "transcription.language": (LIVE, _PER_PASS),
+    "transcription.task": (LIVE, _PER_PASS),
+    "transcription.beam_size": (LIVE, _PER_PASS),
+    "transcription.streaming": (LIVE, _PER_DICTATION),
+    "transcription.fast_stop": (LIVE, _PER_PASS),
+    "audio.device": (LIVE, "the microphone is opened at each dictation"),
+    "audio.vad_aggressiveness": (LIVE, _PER_DICTATION),
+    "audio.min_silence_ms": (LIVE, _PER_DICTATION),
+    "audio.preroll_ms": (LIVE, _PER_DICTATION),
+    "audio.max_utterance_s": (LIVE, _PER_DICTATION),
+    "output.sinks": (LIVE, _PER_DICTATION),
+    "output.notify": (LIVE, "read at each notification"),
+    "text.replacements": (LIVE, _PER_DICTATION),
+    "text.vocabulary": (LIVE, _PER_DICTATION),
+    "text.spoken_punctuation": (LIVE, _PER_DICTATION),
+    "llm.base_url": (LIVE, _PER_LLM_CALL),
+    "llm.model": (LIVE, _PER_LLM_CALL),
+    "llm.api_key_env": (LIVE, _PER_LLM_CALL + "; the variable itself comes from the daemon's environment, "
+                        "so a new key needs `systemctl --user set-environment NAME=...` and a restart"),
+    "llm.timeout_s": (LIVE, _PER_LLM_CALL),
+    "llm.retries": (LIVE, _PER_LLM_CALL),
+    "llm.refine": (LIVE, _PER_DICTATION),
+    "log.level": (LIVE, "the daemon sets its log level at once"),
+}
+RESTART_KEYS: dict[str, str] = {key: why for key, (how, why) in APPLIES.items() if how == RESTART}
+
+
+def applies(key: str) -> tuple[str, str]:
+    """(LIVE, RELOAD or RESTART, why) for a known key; RESTART if it has no entry."""
+    return APPLIES.get(key, (RESTART, "not known to apply live"))
+
+
 def load_defaults() -> dict[str, Any]:
     text = resources.files("v2m").joinpath("config.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)

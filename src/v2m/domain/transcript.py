@@ -56,3 +56,20 @@ class HeardBefore:
 
     pcm: bytes
     text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodeRequest:
+    """One pass as the dictation session chose it; the transcriber does what
+    it says. The session decides the window, the beam and the context (see
+    application/dictation_session.py); the engine only knows how."""
+
+    prompt: str = ""
+    beam_size: int = 5
+    # Encoder window in seconds: 0 is Whisper's full 30 s. A shorter one costs
+    # less; audio that does not fit it, or a degenerate output, gets the full one.
+    window_s: int = 0
+    # Read this context again in front of the audio, its text forced as the
+    # decoder's prefix. The engine answers None when it cannot make that
+    # reading (the context does not fit the window, or the output degenerates).
+    before: HeardBefore | None = None

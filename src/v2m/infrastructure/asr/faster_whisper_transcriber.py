@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from v2m.domain import transcript
+from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import GateOptions, SegmentScore
-from v2m.domain.transcript import HeardBefore
+from v2m.domain.transcript import DecodeRequest
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +23,12 @@ class WhisperOptions:
     compute_type: str = "auto"    # auto: int8 on CPU, float16 on CUDA
     language: str = "en"          # ISO code, or "auto" to detect
     task: str = "transcribe"      # or "translate" (to English)
-    beam_size: int = 5
-    # Beam of the quick passes the user waits for at the stop (see quick_pass).
-    stop_beam_size: int = 2
+    beam_size: int = 5            # for files; a dictation's passes carry their own
     cpu_threads: int = 0
-    # Encoder window of quick passes, in seconds; 0 turns quick passes off.
-    quick_window_s: int = 10
 
 
-# Whisper's own bar for a decode it trusts (its logprob_threshold, as the gate uses it).
-CONFIDENT_LOGPROB = GateOptions.logprob_threshold
+# Output this repetitive is a decoder loop, not speech (Whisper's own bar).
+MAX_COMPRESSION_RATIO = GateOptions.compression_ratio_threshold
 
 
 def pick_device(requested: str) -> tuple[str, str]:
@@ -104,41 +100,32 @@ class FasterWhisperTranscriber:
     def _warm_up(self) -> None:
         import numpy as np
 
-        segments, _ = self._model.transcribe(np.zeros(16000, dtype=np.float32), language="en"
+        segments, _ = self._model.transcribe(np.zeros(SAMPLE_RATE_HZ, dtype=np.float32), language="en"
                                              if self._name.endswith(".en") else None, beam_size=1,
                                              without_timestamps=True, vad_filter=False)
         list(segments)
 
-    def transcribe(self, pcm: bytes, prompt: str, quick: bool = False,
-                   waiting: bool = False, before: HeardBefore | None = None) -> list[SegmentScore]:
+    def transcribe(self, pcm: bytes, request: DecodeRequest = DecodeRequest()) -> list[SegmentScore] | None:
         model = self.whisper_model()
         options = self._get_options()
         audio = _floats(pcm)
-        fits = (options.quick_window_s - 0.5) * 16000
-        beam = min(options.stop_beam_size, options.beam_size) if waiting else options.beam_size
-        quick = quick and options.quick_window_s > 0
-        if quick and before is not None and before.text.strip() and len(audio) + len(before.pcm) // 2 < fits:
-            result = quick_pass(model, _floats(before.pcm + pcm), prompt, options, beam,
-                                prefix=before.text, new_s=len(audio) / 16000)
-            # The no-speech score of a pass with context judges the context, so
-            # only a confident reading is taken. Over noise Whisper may also say
-            # the context again. Either way the audio is read alone, and the
-            # gate judges that.
-            if result is not None and all(s.avg_logprob >= CONFIDENT_LOGPROB
-                                          and not transcript.echoes(s.text, before.text) for s in result):
-                return result
-        # Read alone, the context's text becomes part of the prompt.
-        prompt = transcript.join([prompt, before.text if before else ""])
-        if quick and len(audio) < fits:
-            result = quick_pass(model, audio, prompt, options, beam)
+        fits = (request.window_s - 0.5) * SAMPLE_RATE_HZ
+        if request.before is not None:
+            context = request.before
+            if not request.window_s or len(audio) + len(context.pcm) // 2 >= fits:
+                return None
+            return quick_pass(model, _floats(context.pcm + pcm), request.prompt, options, request.beam_size,
+                              request.window_s, prefix=context.text, new_s=len(audio) / SAMPLE_RATE_HZ)
+        if request.window_s and len(audio) < fits:
+            result = quick_pass(model, audio, request.prompt, options, request.beam_size, request.window_s)
             if result is not None:
                 return result  # else: degenerate output, run the full 30 s window
-        return self._full_pass(audio, prompt, options)
+        return self._full_pass(audio, request.prompt, options, request.beam_size)
 
-    def _full_pass(self, audio, prompt: str, options: WhisperOptions) -> list[SegmentScore]:
+    def _full_pass(self, audio, prompt: str, options: WhisperOptions, beam_size: int) -> list[SegmentScore]:
         language = None if options.language == "auto" else options.language
         segments, _info = self._model.transcribe(
-            audio, language=language, task=options.task, beam_size=options.beam_size,
+            audio, language=language, task=options.task, beam_size=beam_size,
             initial_prompt=prompt or None, condition_on_previous_text=False,
             without_timestamps=True, vad_filter=False)
         return [SegmentScore(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
@@ -151,8 +138,8 @@ def _floats(pcm: bytes):
     return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
 
 
-def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: int = 1, prefix: str = "",
-               new_s: float | None = None) -> list[SegmentScore] | None:
+def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: int = 1, window_s: int = 10,
+               prefix: str = "", new_s: float | None = None) -> list[SegmentScore] | None:
     """No timestamps, temperature 0, and the encoder fed a short window.
 
     faster-whisper always pads the mel input to 30 s (3000 frames); CTranslate2
@@ -161,14 +148,8 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     accuracy. Returns None when the output looks degenerate (repetition, too
     long), so the caller re-runs the full window.
 
-    Beam width: measured on 12 espeak sentences with their preceding text as
-    prompt, greedy took 132 ms at WER 0.147 and beam 5 took 183 ms at WER
-    0.123 (the full 30 s window with beam 5: 409 ms, WER 0.162). At the stop,
-    over the accuracy benchmark's 5 s dictations, greedy lost 5 words of 256
-    that beam 2 kept, and beam 2, 3 and 5 made the same 30 errors; beam 2
-    costs 160 ms against beam 5's 177 ms. So passes made while the user talks
-    keep the configured beam, and those left at the stop use
-    `stop_beam_size` (2).
+    The beam is the caller's (the dictation session picks it; the measured
+    trade-offs are in BENCHMARKS.md, "Stop-to-text").
 
     `prefix`: the text of the audio's start, already transcribed; it is forced
     as the decoder's first tokens, and only what follows (`new_s` seconds of
@@ -185,14 +166,14 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
         return None  # language detection needs the full path
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
     mel = model.feature_extractor(audio)
-    frames = options.quick_window_s * 100
+    frames = window_s * 100  # mel frames of 10 ms
     features = ctranslate2.StorageView.from_array(np.ascontiguousarray(pad_or_trim(mel, frames)[None]))
     tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1):] \
         if prompt.strip() else []
     tokens += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
     forced = tokenizer.encode(" " + prefix.strip())[:model.max_length // 2 - 1] if prefix.strip() else []
     tokens += forced
-    seconds = len(audio) / 16000 if new_s is None else new_s
+    seconds = len(audio) / SAMPLE_RATE_HZ if new_s is None else new_s
     max_new = int(seconds * 12) + 16  # speech runs at 2-4 tokens a second
     (result,) = model.model.generate(
         features, [tokens], beam_size=beam_size, max_length=len(tokens) + max_new, return_scores=True,
@@ -202,7 +183,7 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     text = tokenizer.decode(ids)
     avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1)
     ratio = get_compression_ratio(text) if text.strip() else 1.0
-    if len(ids) >= max_new - 1 or ratio > 2.4 or _repeats(text):
+    if len(ids) >= max_new - 1 or ratio > MAX_COMPRESSION_RATIO or _repeats(text):
         return None
     return [SegmentScore(text, result.no_speech_prob, avg_logprob, ratio)] if text.strip() else []
 
