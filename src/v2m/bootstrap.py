@@ -26,6 +26,7 @@ from v2m.application.text_commands import TextCommands
 from v2m.application.text_refinement import TextRefiner
 from v2m.infrastructure.system import logging_setup
 from v2m.config import paths
+from v2m.config.settings import DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions, Settings, TextOptions
 from v2m.ipc.dispatcher import Dispatcher
 from v2m.ipc.events import EventBus
 from v2m.ipc.server import SocketServer
@@ -118,28 +119,24 @@ def build_handlers(control: DaemonControl, dictation: DictationService, files: F
     }
 
 
-def dictation_options(config: Mapping[str, Any]) -> DictationOptions:
-    audio = config["audio"]
+def dictation_options(settings: Settings) -> DictationOptions:
+    audio, decode = settings.audio, settings.decode
     return DictationOptions(
-        segmenter=SegmenterOptions(min_silence_ms=audio["min_silence_ms"],
-                                   preroll_ms=audio["preroll_ms"],
-                                   max_utterance_ms=audio["max_utterance_s"] * 1000),
-        streaming=config["transcription"]["streaming"],
-        fast_stop=config["transcription"]["fast_stop"],
-        beam_size=config["transcription"]["beam_size"],
-        vocabulary=tuple(config["text"]["vocabulary"]),
+        segmenter=SegmenterOptions(min_silence_ms=audio.min_silence_ms, preroll_ms=audio.preroll_ms,
+                                   max_utterance_ms=audio.max_utterance_s * 1000),
+        streaming=decode.streaming, fast_stop=decode.fast_stop, beam_size=decode.beam_size,
+        vocabulary=settings.text.vocabulary,
     )
 
 
-def build_refiner(config: Callable[[], Mapping[str, Any]]) -> TextRefiner:
+def build_refiner(llm: Callable[[], LlmOptions]) -> TextRefiner:
     """LLM refinement and translation; endpoint and prompts are read per use."""
     from v2m.infrastructure.llm.openai_chat import OpenAiChatModel
     from v2m.infrastructure.llm.prompt_files import load_prompt
 
     def chat() -> OpenAiChatModel:
-        llm = config()["llm"]
-        return OpenAiChatModel(llm["base_url"], llm["model"], llm["api_key_env"], llm["timeout_s"],
-                               llm["retries"])
+        o = llm()
+        return OpenAiChatModel(o.base_url, o.model, o.api_key_env, o.timeout_s, o.retries)
     return TextRefiner(chat, lambda name: load_prompt(name, paths.config_file().parent / "prompts"))
 
 
@@ -150,24 +147,18 @@ def build_file_transcriber(transcriber: Callable[[], Any]):
     return WhisperFileTranscriber(lambda: transcriber().whisper_model(), lambda: transcriber().options)
 
 
-# Changing these needs a new model load; the other transcription keys are
-# read at each pass.
-MODEL_LOAD_KEYS = ("model", "device", "compute_type", "cpu_threads")
-
-
-def build_transcriber(config: Mapping[str, Any], live: Callable[[], Mapping[str, Any]]):
-    """A transcriber for `config`'s model; decoding settings come from `live()`."""
+def build_transcriber(model: ModelLoadOptions, decode: Callable[[], DecodeOptions]):
+    """A transcriber for `model`; decoding settings come from `decode()`, per pass."""
     from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
     from v2m.infrastructure.models.model_locator import resolve
 
-    t = config["transcription"]
-    path = resolve(t["model"], paths.models_dir())  # ModelError: the pull command to run
+    path = resolve(model.model, paths.models_dir())  # ModelError: the pull command to run
 
     def options() -> WhisperOptions:
-        d = live()["transcription"]
-        return WhisperOptions(device=t["device"], compute_type=t["compute_type"], cpu_threads=t["cpu_threads"],
-                              language=d["language"], task=d["task"], beam_size=d["beam_size"])
-    return FasterWhisperTranscriber(t["model"], path, options)
+        d = decode()
+        return WhisperOptions(device=model.device, compute_type=model.compute_type, cpu_threads=model.cpu_threads,
+                              language=d.language, task=d.task, beam_size=d.beam_size)
+    return FasterWhisperTranscriber(model.model, path, options)
 
 
 def build_source(device: str):
@@ -180,24 +171,26 @@ def build_source(device: str):
     return PyAudioSource(device)
 
 
-def build_sinks(config: Mapping[str, Any]) -> list:
+def build_sinks(output: OutputOptions) -> list:
     from v2m.infrastructure.output.clipboard import ClipboardSink
     from v2m.infrastructure.output.keyboard import PasteSink, TypeSink
 
     kinds = {"clipboard": ClipboardSink, "type": TypeSink, "paste": PasteSink}
-    return [kinds[name]() for name in config["output"]["sinks"]]
+    return [kinds[name]() for name in output.sinks]
 
 
 def local_file_transcriber(config: Mapping[str, Any]):
     """For `v2m transcribe` without a daemon: the configured model, loaded here."""
-    transcriber = build_transcriber(config, lambda: config)
+    settings = Settings.from_config(config)
+    transcriber = build_transcriber(settings.model, lambda: settings.decode)
     transcriber.load()
     return build_file_transcriber(lambda: transcriber)
 
 
 def local_text_commands(config: Mapping[str, Any]) -> TextCommands:
     """For `v2m refine` and `v2m translate` without a daemon."""
-    refiner = build_refiner(lambda: config)
+    llm = Settings.from_config(config).llm
+    refiner = build_refiner(lambda: llm)
     return TextCommands(lambda: refiner)
 
 
@@ -226,33 +219,39 @@ class DaemonApp:
         self.bus = EventBus()
         self.control = DaemonControl(store, self.bus, ProcTelemetry(), version=__version__,
                                      request_shutdown=self.stop_requested.set)
-        config = lambda: self.control.config  # noqa: E731 - settings are read per dictation
-        self.transcriber = ModelSlot(build_transcriber(self.control.config, config))
+        # Typed settings, rebuilt on every accepted update (the first listener);
+        # the services read them per dictation, per pass or per use.
+        self.settings = Settings.from_config(self.control.config)
+        self.control.add_config_listener(self._rebuild_settings)
+        settings = lambda: self.settings  # noqa: E731
+        self.transcriber = ModelSlot(build_transcriber(self.settings.model, lambda: settings().decode))
         # One ASR thread for the daemon's life: the model stays warm in it.
         self.worker = SerialWorker("v2m-asr")
         self.history = open_history()
         self.spool = FileAudioSpool(paths.state_dir() / "spool")
-        self.refiner = build_refiner(config)
+        self.refiner = build_refiner(lambda: settings().llm)
         self.dictation = DictationService(
             self.control,
-            source=lambda: build_source(config()["audio"]["device"]),
-            vad=lambda: WebRtcVoiceDetector(config()["audio"]["vad_aggressiveness"]),
+            source=lambda: build_source(settings().audio.device),
+            vad=lambda: WebRtcVoiceDetector(settings().audio.vad_aggressiveness),
             transcriber=self.transcriber, worker=self.worker,
-            sinks=lambda: build_sinks(config()),
-            notifier=NotifySendNotifier(lambda: config()["output"]["notify"]),
+            sinks=lambda: build_sinks(settings().output),
+            notifier=NotifySendNotifier(lambda: settings().output.notify),
             history=self.history, spool=self.spool, events=self.bus,
-            options=lambda: dictation_options(config()),
-            rules=lambda: text_rules.from_config(config()["text"]),
-            refiner=lambda: self.refiner if config()["llm"]["refine"] else None)
+            options=lambda: dictation_options(settings()),
+            rules=lambda: text_rules_of(settings().text),
+            refiner=lambda: self.refiner if settings().llm.refine else None)
         self.files = FileTranscriptionService(
             self.control, build_file_transcriber(lambda: self.transcriber.current), self.worker, self.bus,
-            prompt=lambda: text_rules.vocabulary_prompt(config()["text"]["vocabulary"]))
+            prompt=lambda: text_rules.vocabulary_prompt(list(settings().text.vocabulary)))
         self.control.add_status_provider(self._engine_status)
         self.control.add_config_check(self._prepare_model)
-        self.control.add_config_listener(
-            lambda cfg: logging.getLogger().setLevel(cfg["log"]["level"].upper()))
         handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
         self.server = SocketServer(paths.socket_path(), Dispatcher(handlers), self.bus)
+
+    def _rebuild_settings(self, config: Mapping[str, Any]) -> None:
+        self.settings = Settings.from_config(config)
+        logging.getLogger().setLevel(self.settings.log.level.upper())
 
     def _engine_status(self) -> dict[str, Any]:
         current = self.transcriber.current
@@ -263,9 +262,10 @@ class DaemonApp:
         """UPDATE_CONFIG of the model: load the new one first; a failure refuses
         the update, so the old model keeps serving and the file is unchanged.
         The swap is the commit, run only once the file is written."""
-        if all(old["transcription"][k] == new["transcription"][k] for k in MODEL_LOAD_KEYS):
+        model = Settings.from_config(new).model
+        if model == Settings.from_config(old).model:
             return None
-        build = lambda: build_transcriber(new, lambda: self.control.config)  # noqa: E731
+        build = lambda: build_transcriber(model, lambda: self.settings.decode)  # noqa: E731
         # Loaded on the ASR thread, after any queued dictation work.
         candidate = self.worker.submit(self.transcriber.prepare, build).result()
 
@@ -296,6 +296,12 @@ class DaemonApp:
         self.dictation.close()  # the microphone closes first, whatever the clients do
         self.server.stop()
         self.worker.shutdown(wait=False, cancel_futures=True)
+
+
+def text_rules_of(text: TextOptions) -> text_rules.TextRules:
+    """The [text] rules; replacements were validated with the config."""
+    return text_rules.TextRules(tuple(text_rules.parse_replacement(r) for r in text.replacements),
+                                text.spoken_punctuation)
 
 
 def setup_logging(config: Mapping[str, Any]) -> None:
