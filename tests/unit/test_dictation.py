@@ -39,11 +39,11 @@ class Rig:
             rules=lambda: rules, refiner=lambda: refiner)
 
     def dictate(self, settle=False):
-        assert self.service.toggle({}) == {"state": "recording"}
+        assert self.service.toggle() == {"state": "recording"}
         self.source.done.wait(5)
         if settle:  # the user pauses: every pass submitted so far runs before the stop
             self.worker.submit(int).result()
-        return self.service.toggle({})
+        return self.service.toggle()
 
 
 def test_dictation_streams_utterances_and_delivers_text():
@@ -104,30 +104,30 @@ def test_batch_mode_transcribes_the_whole_recording_once():
 
 def test_paused_daemon_refuses_to_record_and_double_start_is_an_error():
     rig = Rig(THREE_UTTERANCES)
-    rig.control.pause({})
+    rig.control.pause()
     with pytest.raises(InvalidState, match="paused"):
-        rig.service.start({})
-    rig.control.resume({})
-    rig.service.start({})
+        rig.service.start()
+    rig.control.resume()
+    rig.service.start()
     with pytest.raises(InvalidState, match="already recording"):
-        rig.service.start({})
-    rig.service.cancel({})
+        rig.service.start()
+    rig.service.cancel()
 
 
 def test_cancel_discards_everything():
     rig = Rig(THREE_UTTERANCES)
-    rig.service.start({})
+    rig.service.start()
     rig.source.done.wait(5)
-    assert rig.service.cancel({}) == {"state": "idle", "cancelled": True}
+    assert rig.service.cancel() == {"state": "idle", "cancelled": True}
     assert rig.history.records == [] and rig.spool.discarded == 1
     with pytest.raises(InvalidState):
-        rig.service.stop({})
+        rig.service.stop()
 
 
 def test_missing_microphone_is_a_clear_error_naming_it():
     rig = Rig([], source=FakeSource([], fail_open=True))
     with pytest.raises(AudioDeviceError, match="fake mic"):
-        rig.service.start({})
+        rig.service.start()
     assert rig.control.state.value == "idle"
     assert "fake mic" in rig.notifier.shown[-1][1]
 
@@ -135,7 +135,7 @@ def test_missing_microphone_is_a_clear_error_naming_it():
 def test_microphone_failing_mid_recording_keeps_the_words_so_far():
     frames = script((0, 5), (4, 40), (0, 30), (5, 40))
     rig = Rig(frames, source=FakeSource(frames, fail_after=75))
-    rig.service.start({})
+    rig.service.start()
     for _ in range(200):
         if rig.history.records:
             break
@@ -155,12 +155,12 @@ def test_transcription_failure_keeps_the_audio_spooled():
 
 def test_status_reports_recording_length_and_model():
     rig = Rig(THREE_UTTERANCES)
-    rig.service.start({})
+    rig.service.start()
     rig.source.done.wait(5)
-    status = rig.control.status({}) | rig.service.status()
+    status = rig.control.status() | rig.service.status()
     assert status["recording_s"] == pytest.approx(len(THREE_UTTERANCES) * 0.03)
     assert status["model"] == "fake-model"
-    rig.service.cancel({})
+    rig.service.cancel()
 
 
 def test_recovery_puts_leftover_audio_into_history():

@@ -4,8 +4,9 @@ import pytest
 
 from tests.fakes import FakeConfigStore, FakeTelemetry, RecordingEvents
 from v2m.application.daemon_control import DaemonControl
-from v2m.application.file_transcription import FileTranscriptionService, resolve_path
-from v2m.domain.errors import InvalidRequest, InvalidState, MediaError
+from v2m.application.commands import TranscribeFile
+from v2m.application.file_transcription import FileTranscriptionService
+from v2m.domain.errors import InvalidState, MediaError
 from v2m.domain.state import DaemonState
 from v2m.domain.subtitles import FileTranscript, TimedSegment
 
@@ -32,20 +33,9 @@ def rig(error=None):
         files, control, events
 
 
-def test_relative_paths_are_the_clients_and_need_its_cwd():
-    assert resolve_path("a/../b.wav", "/home/u/rec") == "/home/u/rec/b.wav"
-    assert resolve_path("/abs/x.mkv", None) == "/abs/x.mkv"
-    with pytest.raises(InvalidRequest, match="cwd"):
-        resolve_path("b.wav", None)
-    with pytest.raises(InvalidRequest, match="cwd"):
-        resolve_path("b.wav", "relative/dir")
-    with pytest.raises(InvalidRequest, match="data.path"):
-        resolve_path(None, "/x")
-
-
 def test_a_file_is_transcribed_in_the_transcribing_state_with_progress_events():
     service, files, control, events = rig()
-    reply = service.transcribe({"path": "talk.wav", "cwd": "/tmp/u"})
+    reply = service.transcribe(TranscribeFile("/tmp/u/talk.wav"))
     assert reply["transcription"] == "Hello world" and reply["path"] == "/tmp/u/talk.wav"
     assert files.calls == [("/tmp/u/talk.wav", "Vocab.")] and files.states == [DaemonState.TRANSCRIBING]
     assert control.state is DaemonState.IDLE
@@ -56,9 +46,9 @@ def test_a_file_is_refused_while_recording_and_errors_leave_the_daemon_idle():
     service, files, control, _ = rig(error=MediaError("x.wav is not an audio or video file"))
     control.set_state(DaemonState.RECORDING)
     with pytest.raises(InvalidState, match="recording"):
-        service.transcribe({"path": "/x.wav"})
+        service.transcribe(TranscribeFile("/x.wav"))
     assert files.calls == []
     control.set_state(DaemonState.IDLE)
     with pytest.raises(MediaError):
-        service.transcribe({"path": "/x.wav"})
+        service.transcribe(TranscribeFile("/x.wav"))
     assert control.state is DaemonState.IDLE

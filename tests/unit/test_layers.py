@@ -58,9 +58,10 @@ def test_config_imports_only_domain_and_itself():
     allowed("config", "domain", "config", extra=("tomlkit",))
 
 
-def test_ipc_imports_only_domain_config_and_itself():
-    # The client path runs on every key press: standard library only.
-    allowed("ipc", "domain", "config", "ipc")
+def test_ipc_imports_only_domain_config_the_commands_and_itself():
+    # The client path runs on every key press: standard library only. The edge
+    # builds the application's typed commands, and needs nothing else of it.
+    allowed("ipc", "domain", "config", "ipc", "application.commands")
 
 
 def test_cli_reaches_the_daemon_only_through_ipc_and_the_bootstrap():

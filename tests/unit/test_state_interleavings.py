@@ -15,6 +15,7 @@ import pytest
 
 from tests.fakes import (FakeConfigStore, FakeHistory, FakeNotifier, FakeSpool, FakeTelemetry, FakeTranscriber,
                          FakeVad, GatedFileTranscriber, MicrophoneLedger, RecordingEvents)
+from v2m.application.commands import TranscribeFile
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation import DictationService
 from v2m.application.dictation_session import DictationOptions
@@ -37,10 +38,10 @@ class Daemon:
             spool=FakeSpool(), events=self.events, options=DictationOptions)
         self.files = FileTranscriptionService(self.control, self.files_model, self.worker, self.events)
         self.commands = {
-            "START": lambda: self.dictation.start({}), "STOP": lambda: self.dictation.stop({}),
-            "TOGGLE": lambda: self.dictation.toggle({}), "CANCEL": lambda: self.dictation.cancel({}),
-            "PAUSE": lambda: self.control.pause({}), "RESUME": lambda: self.control.resume({}),
-            "FILE": lambda: self.files.transcribe({"path": "/x.wav"}),
+            "START": lambda: self.dictation.start(), "STOP": lambda: self.dictation.stop(),
+            "TOGGLE": lambda: self.dictation.toggle(), "CANCEL": lambda: self.dictation.cancel(),
+            "PAUSE": lambda: self.control.pause(), "RESUME": lambda: self.control.resume(),
+            "FILE": lambda: self.files.transcribe(TranscribeFile("/x.wav")),
         }
 
     def invariant_holds(self) -> bool:
@@ -58,7 +59,7 @@ def test_start_racing_a_file_never_leaves_the_microphone_open_while_idle():
     def file_request_while_the_mic_opens():
         def run():
             try:
-                outcome["file"] = d.files.transcribe({"path": "/x.wav"})
+                outcome["file"] = d.files.transcribe(TranscribeFile("/x.wav"))
             except V2mError as exc:
                 outcome["file"] = exc
         thread = threading.Thread(target=run)
@@ -68,7 +69,7 @@ def test_start_racing_a_file_never_leaves_the_microphone_open_while_idle():
 
     d = Daemon(on_start=file_request_while_the_mic_opens)
     d.files_model.release.clear()
-    d.dictation.start({})
+    d.dictation.start()
     d.files_model.release.set()
     racer[0].join(5)
     assert d.invariant_holds(), (d.control.state, d.mic.open, outcome)
@@ -82,7 +83,7 @@ def test_pause_racing_a_start_never_reports_success_over_a_recording():
     def pause_while_the_mic_opens():
         def run():
             try:
-                outcome["pause"] = d.control.pause({})
+                outcome["pause"] = d.control.pause()
             except V2mError as exc:
                 outcome["pause"] = exc
         thread = threading.Thread(target=run)
@@ -91,7 +92,7 @@ def test_pause_racing_a_start_never_reports_success_over_a_recording():
         thread.join(0.3)
 
     d = Daemon(on_start=pause_while_the_mic_opens)
-    d.dictation.start({})
+    d.dictation.start()
     racer[0].join(5)
     if outcome["pause"] == {"state": "paused"}:
         assert d.control.state is DaemonState.PAUSED

@@ -6,11 +6,11 @@ import os
 import threading
 import time
 from contextlib import AbstractContextManager
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
+from v2m.application.commands import GetConfig, GetStatus, PauseDaemon, Ping, ResumeDaemon, Shutdown, UpdateConfig
 from v2m.application.ports import ConfigStore, EventSink, Telemetry
 from v2m.domain import state as states
-from v2m.domain.errors import InvalidRequest
 from v2m.domain.state import DaemonState
 
 
@@ -80,10 +80,10 @@ class DaemonControl:
     def _announce(self, old: DaemonState, new: DaemonState) -> None:
         self._events.publish({"type": "state_changed", "state": new.value, "previous": old.value})
 
-    def ping(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def ping(self, _command: Ping = Ping()) -> dict[str, Any]:
         return {"message": "PONG"}
 
-    def status(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def status(self, _command: GetStatus = GetStatus()) -> dict[str, Any]:
         status = {
             "state": self._state.value,
             "pid": os.getpid(),
@@ -96,32 +96,27 @@ class DaemonControl:
             status.update(provider())
         return status
 
-    def pause(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def pause(self, _command: PauseDaemon = PauseDaemon()) -> dict[str, Any]:
         with self._lock:
             new = states.pause(self._state)
             self.set_state(new)
         return {"state": new.value}
 
-    def resume(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def resume(self, _command: ResumeDaemon = ResumeDaemon()) -> dict[str, Any]:
         with self._lock:
             new = states.resume(self._state)
             self.set_state(new)
         return {"state": new.value}
 
-    def shutdown(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def shutdown(self, _command: Shutdown = Shutdown()) -> dict[str, Any]:
         self._request_shutdown()
         return {"message": "SHUTTING_DOWN"}
 
-    def get_config(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def get_config(self, _command: GetConfig = GetConfig()) -> dict[str, Any]:
         return {"config": self.config, "path": self._store.path}
 
-    def update_config(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        # Seed clients send the partial config as `data` itself; ours wrap it
-        # in "updates". Accept both.
-        partial = data.get("updates", data)
-        if not isinstance(partial, Mapping) or not partial:
-            raise InvalidRequest("UPDATE_CONFIG needs a table of settings, e.g. "
-                                 '{"log": {"level": "debug"}}')
+    def update_config(self, command: UpdateConfig) -> dict[str, Any]:
+        partial = command.updates
         with self._update_lock:
             preview = self._store.preview(partial)
             # Prepare, write, then commit: a failure anywhere drops what was
@@ -132,18 +127,8 @@ class DaemonControl:
                 commit()
             for listener in self._config_listeners:
                 listener(self.config)
-        self._events.publish({"type": "config_changed", "keys": sorted(_flat_keys(partial))})
+        self._events.publish({"type": "config_changed", "keys": sorted(command.keys)})
         return {"config": self.config, "path": self._store.path}
 
 
 ConfigCheck = Callable[[dict[str, Any], dict[str, Any]], "Callable[[], None] | None"]
-
-
-def _flat_keys(tree: Mapping[str, Any], prefix: str = "") -> list[str]:
-    keys: list[str] = []
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            keys += _flat_keys(value, f"{prefix}{key}.")
-        else:
-            keys.append(f"{prefix}{key}")
-    return keys

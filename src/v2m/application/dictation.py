@@ -6,8 +6,10 @@ import logging
 import threading
 import time
 from concurrent.futures import Executor
-from typing import Any, Callable, Mapping, Sequence
+import dataclasses
+from typing import Any, Callable, Sequence
 
+from v2m.application.commands import CancelRecording, StartRecording, StopRecording, ToggleRecording
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation_session import DictationOptions, DictationSession
 from v2m.application.outputs import deliver_all, failed
@@ -45,14 +47,14 @@ class DictationService:
     # opens or closes the microphone there: it is open exactly while the
     # state is RECORDING, whatever else races (a file, a pause, a shutdown).
 
-    def toggle(self, data: Mapping[str, Any]) -> dict[str, Any]:
+    def toggle(self, command: ToggleRecording = ToggleRecording()) -> dict[str, Any]:
         with self._control.transition():
             if self._control.state is not DaemonState.RECORDING:
-                return self.start(data)
+                return self.start(StartRecording(command.language))
             session = self._end_recording()
         return self._complete(session)
 
-    def start(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def start(self, command: StartRecording = StartRecording()) -> dict[str, Any]:
         with self._control.transition():
             state = self._control.state
             if self._closed:
@@ -61,7 +63,7 @@ class DictationService:
                 raise InvalidState("the daemon is paused", "run `v2m resume` first")
             if state is not DaemonState.IDLE:
                 raise InvalidState(f"already {state.value}", "wait, or run `v2m cancel`")
-            session = self.new_session()
+            session = self.new_session(command.language)
             source = self._new_source()
             self._spool.begin()
             try:
@@ -75,7 +77,7 @@ class DictationService:
         self._notify("v2m", f"Recording from {source.device_name}…")
         return {"state": DaemonState.RECORDING.value}
 
-    def stop(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def stop(self, _command: StopRecording = StopRecording()) -> dict[str, Any]:
         with self._control.transition():
             session = self._end_recording()
         return self._complete(session)
@@ -101,7 +103,7 @@ class DictationService:
         finally:
             self._control.claim(DaemonState.TRANSCRIBING, DaemonState.IDLE)
 
-    def cancel(self, _data: Mapping[str, Any]) -> dict[str, Any]:
+    def cancel(self, _command: CancelRecording = CancelRecording()) -> dict[str, Any]:
         with self._control.transition():
             if self._control.state is not DaemonState.RECORDING:
                 raise InvalidState("not recording")
@@ -134,9 +136,11 @@ class DictationService:
         return {"recording_s": round(session.duration_s, 2) if session else 0.0,
                 "model": self._transcriber.model_name}
 
-    def new_session(self) -> DictationSession:
-        return DictationSession(self._new_vad(), self._transcriber, self._worker, self._events,
-                                self._options())
+    def new_session(self, language: str | None = None) -> DictationSession:
+        options = self._options()
+        if language is not None:  # this dictation's own, from `v2m toggle --language`
+            options = dataclasses.replace(options, language=language)
+        return DictationSession(self._new_vad(), self._transcriber, self._worker, self._events, options)
 
     # -- internals --------------------------------------------------------------
 
@@ -159,7 +163,7 @@ class DictationService:
 
         def finish() -> None:
             try:
-                self.stop({})
+                self.stop()
             except V2mError as err:
                 log.info("dictation ended by the microphone failure: %s", err)
         threading.Thread(target=finish, name="v2m-mic-failed", daemon=True).start()

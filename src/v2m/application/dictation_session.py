@@ -56,6 +56,8 @@ class DictationOptions:
     context_ms: int = 6000
     # Words the user dictates often; they lead every prompt to bias recognition.
     vocabulary: tuple[str, ...] = ()
+    # The spoken language for this dictation; None: the engine's configured one.
+    language: str | None = None
     provisional_interval_ms: int = 1500
     min_provisional_ms: int = 900
 
@@ -240,7 +242,7 @@ class DictationSession:
         beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
         window = o.quick_window_s if o.fast_stop else 0
         if before is not None:
-            reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before))
+            reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before, o.language))
             # The no-speech score of a pass with context judges the context, so
             # only a confident reading is taken. Over noise Whisper may also say
             # the context again. Either way the audio is read alone, and the
@@ -249,7 +251,7 @@ class DictationSession:
                                            and not transcript.echoes(s.text, before.text) for s in reading):
                 return reading
             prompt = transcript.join([prompt, before.text])
-        return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window)) or []
+        return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, language=o.language)) or []
 
     def _audio(self, utterance: Utterance) -> bytes:
         return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from concurrent.futures import Executor
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
+from v2m.application.commands import TranscribeFile
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.ports import EventSink, FileTranscriber
 from v2m.domain import subtitles
-from v2m.domain.errors import InvalidRequest, InvalidState
+from v2m.domain.errors import InvalidState
 from v2m.domain.state import DaemonState
 
 log = logging.getLogger(__name__)
-
-
-def resolve_path(path: Any, cwd: Any) -> str:
-    """The client's path as an absolute one: relative paths are the client's,
-    resolved against the working directory it sent, never the daemon's."""
-    if not isinstance(path, str) or not path:
-        raise InvalidRequest("TRANSCRIBE_FILE needs data.path, the file to transcribe")
-    if "\0" in path or (isinstance(cwd, str) and "\0" in cwd):
-        raise InvalidRequest("data.path and data.cwd cannot contain a NUL character")
-    path = os.path.expanduser(path)
-    if os.path.isabs(path):
-        return os.path.normpath(path)
-    if not isinstance(cwd, str) or not os.path.isabs(cwd):
-        raise InvalidRequest(f"relative path {path!r} needs data.cwd, the client's working directory",
-                             "send an absolute path, or the absolute cwd beside it")
-    return os.path.normpath(os.path.join(cwd, path))
 
 
 class FileTranscriptionService:
@@ -39,8 +23,8 @@ class FileTranscriptionService:
         self._control, self._transcriber = control, transcriber
         self._worker, self._events, self._prompt = worker, events, prompt
 
-    def transcribe(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        path = resolve_path(data.get("path", data.get("file_path")), data.get("cwd"))
+    def transcribe(self, command: TranscribeFile) -> dict[str, Any]:
+        path = command.path
         # One job at a time on the one model: a file never slows a dictation.
         if not self._control.claim(DaemonState.IDLE, DaemonState.TRANSCRIBING):
             raise InvalidState(f"the daemon is {self._control.state.value}",

@@ -79,7 +79,7 @@ class ModelManager:
         for model in installed.values():
             rows.append(self._row(model.name, model, model.size_bytes, in_use))
         if in_use not in {r["name"] for r in rows}:
-            rows.append({"name": in_use, "installed": None, "size_bytes": None, "in_use": True,
+            rows.append({"name": in_use, "installed": None, "bundled": False, "size_bytes": None, "in_use": True,
                          "path": in_use, "commit": None, "repo_id": None, "source": "config"})
         return rows
 
@@ -87,23 +87,39 @@ class ModelManager:
     def _row(name: str, model: InstalledModel | None, size: int, in_use: str,
              repo_id: str | None = None) -> dict[str, Any]:
         manifest = model.manifest if model else {}
-        return {"name": name, "installed": model is not None,
+        return {"name": name, "installed": model is not None, "bundled": manifest.get("source") == "bundled",
                 "size_bytes": model.size_bytes if model else size, "in_use": name == in_use,
                 "path": model.path if model else None, "commit": manifest.get("commit"),
                 "repo_id": manifest.get("repo_id", repo_id), "source": manifest.get("source")}
 
-    def remove(self, name: str) -> str:
+    def is_bundled(self, name: str) -> bool:
+        """`name` is served by the copy shipped with v2m (none installed under it)."""
+        return self._bundled is not None and name == self._bundled.name and self._repo.get(name) is None
+
+    def remove(self, name: str, in_use: str | None = None, *, force: bool = False) -> str:
+        """Remove an installed model. The one in use (`in_use`) only with `force`,
+        unless the bundled copy of that name takes over."""
         model = self._repo.get(check_model_name(name))
         if model is None:
+            if self.is_bundled(name):
+                raise ModelError(f"{name} is bundled (cannot be removed): it ships with v2m",
+                                 "it takes no space under the models directory")
             raise ModelError(f"model {name!r} is not installed", "`v2m models list` shows what is")
+        fallback = self._bundled is not None and name == self._bundled.name
+        if name == in_use and not force and not fallback:
+            raise ModelError(f"{name} is the model in use (transcription.model); without it the daemon "
+                             "cannot start", "switch first (`v2m config set transcription.model OTHER`), "
+                             "or pass --force")
         self._repo.remove(name)
         return model.path
 
     def path(self, name: str) -> str:
         model = self._repo.get(check_model_name(name))
-        if model is None:
-            raise ModelError(f"model {name!r} is not installed", f"run `v2m models pull {name}`")
-        return model.path
+        if model is not None:
+            return model.path
+        if self.is_bundled(name):
+            return self._bundled.path
+        raise ModelError(f"model {name!r} is not installed", f"run `v2m models pull {name}`")
 
     def import_dir(self, source: str, name: str, *, force: bool = False) -> str:
         check_model_name(name, "pass --name NAME to choose a name for it")

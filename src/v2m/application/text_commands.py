@@ -4,17 +4,10 @@ with `refined: false` and the reason."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
+from v2m.application.commands import ProcessText, TranslateText
 from v2m.application.text_refinement import Refined, TextRefiner
-from v2m.domain.errors import InvalidRequest
-
-
-def _text(data: Mapping[str, Any]) -> str:
-    text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidRequest("data.text must be the text to process")
-    return text
 
 
 def _reply(result: Refined) -> dict[str, Any]:
@@ -25,11 +18,8 @@ class TextCommands:
     def __init__(self, refiner: Callable[[], TextRefiner]) -> None:
         self._refiner = refiner
 
-    def process_text(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        return _reply(self._refiner().refine(_text(data)))
+    def process_text(self, command: ProcessText) -> dict[str, Any]:
+        return _reply(self._refiner().refine(command.text))
 
-    def translate_text(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        target = data.get("to", data.get("target_lang", data.get("language")))
-        if not isinstance(target, str) or not target.strip():
-            raise InvalidRequest("data.to must name the target language (a code such as \"de\", or a name)")
-        return _reply(self._refiner().translate(_text(data), target))
+    def translate_text(self, command: TranslateText) -> dict[str, Any]:
+        return _reply(self._refiner().translate(command.text, command.target))

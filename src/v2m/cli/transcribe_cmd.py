@@ -24,31 +24,76 @@ Progress = Callable[[float, float], None] | None
 @click.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(subtitles.FORMATS), default="txt", show_default=True)
-@click.option("-o", "--output", help="Output file ('-' for stdout); with several FILES, a directory.")
+@click.option("-o", "--output", metavar="PATH",
+              help="Where to write: '-' for stdout (the default), a file, or a directory: an existing "
+                   "one or a path ending in '/' (created), which gets NAME.FORMAT per input. With "
+                   "several FILES, PATH is always a directory.")
 @click.option("--local", is_flag=True, help="Load the model in this process, even if the daemon runs.")
 def transcribe(files: tuple[str, ...], fmt: str, output: str | None, local: bool) -> None:
     """Transcribe audio or video FILES (anything FFmpeg reads: wav, mp3, ogg,
-    m4a, mkv, mp4, ...) to txt, srt, vtt or json."""
+    m4a, mkv, mp4, ...) to txt, srt, vtt or json.
+
+    \b
+    Examples:
+      v2m transcribe talk.mp3                       # text on stdout
+      v2m transcribe film.mkv --format srt -o film.srt
+      v2m transcribe film.mkv --format srt -o subs/  # writes subs/film.srt
+      v2m transcribe *.wav --format vtt -o subs/     # one .vtt each in subs/
+    """
     if len(files) > 1 and output is None and fmt != "txt":
         raise click.UsageError(f"several files as {fmt}: give -o DIR")
+    out_dir = _output_dir(output, files)
     engine = None if local else _daemon_engine()
     if engine is None:
         engine = _local_engine()
-    failures = 0
-    for path in files:
-        bar = _ProgressBar(Path(path).name) if sys.stderr.isatty() else None
-        try:
-            transcript = engine(path, bar)
-        except V2mError as exc:
-            click.echo(f"v2m: {path}: {exc}", err=True)
-            failures += 1
-            continue
-        finally:
-            if bar:
-                bar.close()
-        _write(path, subtitles.render(transcript, fmt), fmt, output, len(files) > 1)
+    failures = sum(not _transcribe_one(engine, path, fmt, output, out_dir, len(files) > 1) for path in files)
     if failures:
         sys.exit(1)
+
+
+def _transcribe_one(engine, path: str, fmt: str, output: str | None, out_dir: Path | None,
+                    several: bool) -> bool:
+    bar = _ProgressBar(Path(path).name) if sys.stderr.isatty() else None
+    try:
+        transcript = engine(path, bar)
+    except V2mError as exc:
+        click.echo(f"v2m: {path}: {exc}", err=True)
+        return False
+    finally:
+        if bar:
+            bar.close()
+    rendered = subtitles.render(transcript, fmt)
+    if out_dir is not None:
+        _write_file(out_dir / (Path(path).stem + "." + fmt), rendered)
+    elif output is None or output == "-":
+        if several:
+            click.echo(f"==> {path} <==")
+        click.echo(rendered.rstrip("\n"))
+    else:
+        _write_file(Path(output), rendered)
+    return True
+
+
+def _output_dir(output: str | None, files: tuple[str, ...]) -> Path | None:
+    """The directory -o names (made now, before any work), or None for a file or stdout."""
+    if output is None or output == "-":
+        return None
+    target = Path(output)
+    if not (len(files) > 1 or output.endswith("/") or target.is_dir()):
+        return None
+    if target.exists() and not target.is_dir():
+        raise click.UsageError(f"-o {output}: a file, but {len(files)} inputs need a directory "
+                               "(end the path with / to make one)")
+    stems: dict[str, str] = {}
+    for path in files:
+        if (other := stems.setdefault(Path(path).stem, path)) != path:
+            raise click.UsageError(f"{other} and {path} would both be written as {Path(path).stem}.*; "
+                                   "transcribe them to different directories")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise V2mError(f"cannot create the directory {output}: {exc.strerror or exc}") from None
+    return target
 
 
 def _daemon_engine() -> Callable[[str, Progress], subtitles.FileTranscript] | None:
@@ -77,7 +122,7 @@ def _watch_progress(path: str, progress: Callable[[float, float], None]):
 
     conn = DaemonClient(timeout_s=5.0)
     conn.call("SUBSCRIBE")
-    from v2m.application.file_transcription import resolve_path
+    from v2m.ipc.edge import resolve_path
 
     target = resolve_path(path, os.getcwd())  # the path the daemon's events will name
 
@@ -121,15 +166,9 @@ class _ProgressBar:
             self._bar.__exit__(None, None, None)
 
 
-def _write(path: str, rendered: str, fmt: str, output: str | None, several: bool) -> None:
-    if output is None or output == "-":
-        if several:
-            click.echo(f"==> {path} <==")
-        click.echo(rendered.rstrip("\n"))
-        return
-    target = Path(output)
-    if several:
-        target.mkdir(parents=True, exist_ok=True)
-        target = target / (Path(path).stem + "." + fmt)
-    target.write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+def _write_file(target: Path, rendered: str) -> None:
+    try:
+        target.write_text(rendered if rendered.endswith("\n") else rendered + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise V2mError(f"cannot write {target}: {exc.strerror or exc}") from None
     click.echo(f"v2m: wrote {target}", err=True)

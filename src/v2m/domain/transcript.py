@@ -73,3 +73,5 @@ class DecodeRequest:
     # decoder's prefix. The engine answers None when it cannot make that
     # reading (the context does not fit the window, or the output degenerates).
     before: HeardBefore | None = None
+    # An ISO code or "auto"; None: the engine's configured language.
+    language: str | None = None

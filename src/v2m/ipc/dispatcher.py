@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping
 
-from v2m.ipc import protocol
+from v2m.ipc import edge, protocol
 from v2m.domain.errors import V2mError
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,12 @@ def _short(value: str, limit: int) -> str:
 
 
 class Dispatcher:
-    def __init__(self, handlers: Mapping[str, Handler]) -> None:
+    """`handlers` take the typed command that `parse(cmd, data)` (ipc.edge) makes."""
+
+    def __init__(self, handlers: Mapping[str, Handler],
+                 parse: Callable[[str, Mapping[str, Any]], Any] = edge.parse) -> None:
         self._handlers = dict(handlers)
+        self._parse = parse
 
     @property
     def commands(self) -> list[str]:
@@ -44,7 +48,7 @@ class Dispatcher:
         if not isinstance(data, Mapping):
             return protocol.error(f'"data" of {cmd} must be a JSON object')
         try:
-            return protocol.success(handler(data))
+            return protocol.success(handler(self._parse(cmd, data)))
         except V2mError as exc:
             message_text = _short(str(exc), MAX_ERROR_CHARS)
             log.info("%s failed: %s", cmd, message_text)

@@ -108,6 +108,8 @@ class FasterWhisperTranscriber:
     def transcribe(self, pcm: bytes, request: DecodeRequest = DecodeRequest()) -> list[SegmentScore] | None:
         model = self.whisper_model()
         options = self._get_options()
+        if request.language is not None:
+            options = dataclasses.replace(options, language=request.language)
         audio = _floats(pcm)
         fits = (request.window_s - 0.5) * SAMPLE_RATE_HZ
         if request.before is not None:
