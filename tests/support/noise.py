@@ -1,8 +1,9 @@
 """Noisy rooms for VAD tests: brown, pink and babble noise, and speech mixed
 with them at a given SNR, the noise running before, during and after it.
 
-Levels: the speech is set to SPEECH_DBFS (RMS over its spans, pauses
-excluded), then the noise to SPEECH_DBFS - snr_db (RMS over the whole noise).
+Levels: the speech is set to SPEECH_DBFS (RMS over its sentences, without
+the pauses between them; softer sentences are lowered after that), then the
+noise to SPEECH_DBFS - snr_db (RMS over the whole noise).
 Spans are sample offsets [start, end) of each sentence in the mix, its ends
 trimmed at -40 dB of the sentence's peak: the true onsets and ends.
 """
@@ -19,11 +20,12 @@ import numpy as np
 
 from tests.support.speech import RATE, read_pcm, say
 from v2m.domain.audio_math import rms
-from v2m.domain.segmenter import Segmenter, SegmenterOptions
+from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
 
 SPEECH_DBFS = -20.0
 KINDS = ("brown", "pink", "babble")
 LOW_CUT_HZ = 20.0   # microphones do not pass DC and rumble below this
+HESITATION_S = 0.45
 
 BABBLE_SENTENCES = [
     "Did anyone see where I left the blue folder this morning?",
@@ -64,8 +66,8 @@ def trim(x: np.ndarray, rel_db: float = -40.0) -> np.ndarray:
 
 
 def _level(x: np.ndarray, dbfs: float) -> np.ndarray:
-    rms = np.sqrt(np.mean(x ** 2))
-    return x * (10 ** (dbfs / 20) / rms) if rms > 0 else x
+    power = np.mean(x ** 2)
+    return x * (10 ** (dbfs / 20) / np.sqrt(power)) if power > 0 else x
 
 
 def scene(sentences: list[np.ndarray], pause_s: float = 1.0, lead_s: float = 1.0,
@@ -85,9 +87,27 @@ def scene(sentences: list[np.ndarray], pause_s: float = 1.0, lead_s: float = 1.0
     return Scene(np.concatenate(parts), tuple(spans))
 
 
-def hesitant(first: np.ndarray, second: np.ndarray, pause_s: float) -> np.ndarray:
-    """One sentence said in two parts with a pause inside it."""
-    return np.concatenate([first, np.zeros(int(pause_s * RATE)), second])
+def spoken(text: str, work: Path, voice: str = "en-us") -> np.ndarray:
+    """espeak-ng's `text`, trimmed, cached in `work`."""
+    path = work / f"say-{zlib.crc32(f'{voice}|{text}'.encode()):08x}.wav"
+    if not path.exists():
+        say(text, path, voice=voice)
+    return trim(to_float(read_pcm(path)))
+
+
+def hesitant(text: str, work: Path, pause_s: float = HESITATION_S) -> np.ndarray:
+    """A sentence said in two halves with a pause (shorter than the
+    Segmenter's min_silence) between them."""
+    words = text.split()
+    half = len(words) // 2
+    return np.concatenate([spoken(" ".join(words[:half]), work), np.zeros(int(pause_s * RATE)),
+                           spoken(" ".join(words[half:]), work)])
+
+
+def dictation(texts: list[str], work: Path, soft_db: float = 0.0) -> Scene:
+    """Three sentences, 1 s apart; the middle one hesitant and `soft_db` quieter."""
+    parts = [spoken(texts[0], work), hesitant(texts[1], work), spoken(texts[2], work)]
+    return scene(parts, gains_db=[0.0, soft_db, 0.0])
 
 
 def mix(scene_: Scene, noise: np.ndarray | None, snr_db: float) -> bytes:
@@ -127,7 +147,7 @@ def babble(seconds: float, work: Path, talkers: int = 4, seed: int = 0) -> np.nd
     total = np.zeros(n)
     for t in range(talkers):
         voice = BABBLE_VOICES[t % len(BABBLE_VOICES)]
-        lines = [_talker_line(BABBLE_SENTENCES[(t + k) % len(BABBLE_SENTENCES)], voice, work)
+        lines = [spoken(BABBLE_SENTENCES[(t + k) % len(BABBLE_SENTENCES)], voice=voice, work=work)
                  for k in range(3)]
         gap = np.zeros(int(rng.uniform(0.15, 0.4) * RATE))
         stream = np.concatenate([np.concatenate([line, gap]) for line in lines])
@@ -135,14 +155,6 @@ def babble(seconds: float, work: Path, talkers: int = 4, seed: int = 0) -> np.nd
         start = int(rng.integers(0, len(stream) - n))
         total += _level(stream[start: start + n], 0.0)
     return _level(total, 0.0)
-
-
-def _talker_line(text: str, voice: str, work: Path) -> np.ndarray:
-    key = zlib.crc32(f"{voice}|{text}".encode())
-    path = work / f"babble-{key:08x}.wav"
-    if not path.exists():
-        say(text, path, voice=voice, words_per_min=175)
-    return trim(to_float(read_pcm(path)))
 
 
 def make_noise(kind: str, seconds: float, work: Path, seed: int = 0) -> np.ndarray:
@@ -162,7 +174,8 @@ class Trace:
 
     speech: list[bool]                  # the detector's decision per frame
     quiet: list[bool]                   # after each frame: nothing open, or it has settled
-    utterances: list                    # committed (and flushed at the end), in order
+    utterances: list[Utterance]         # committed (and flushed at the end), in order
+    postroll: int                       # the Segmenter's post-roll, frames
     seconds: float = 0.0                # time spent in is_speech
 
     def decided_end_ms(self, span: tuple[int, int]) -> float:
@@ -170,37 +183,36 @@ class Trace:
         end less the post-roll: the last frame called speech) relative to the
         sentence's true end, in ms; inf if still open when the mix ends,
         -inf if the sentence was missed."""
-        postroll = SegmenterOptions().postroll_ms // 30
         inside = [u for u in self.utterances if u.start * FRAME < span[1] and u.end * FRAME > span[0]]
         if not inside:
             return -math.inf
         if inside[-1].end >= len(self.speech):
             return math.inf
-        return ((inside[-1].end - postroll) * FRAME - span[1]) * 1000 / RATE
+        return ((inside[-1].end - self.postroll) * FRAME - span[1]) * 1000 / RATE
 
     def quiet_at(self, sample: int) -> bool:
         """A stop at `sample` finds the tail silent: the "ready" path is open."""
         return self.quiet[min(len(self.quiet), sample // FRAME) - 1]
 
-    def settled_after_ms(self, at: int) -> float:
-        """From sample `at` (the last word's end) to the frame from which the
-        tail stays silent (settled or closed) up to the end of the mix."""
-        frame = len(self.quiet)
-        while frame > 0 and self.quiet[frame - 1]:
+    def settled_ms(self, end: int, stop: int) -> float:
+        """From a sentence's end to the frame from which the tail stays settled
+        until a stop at sample `stop` (the speculative pass can start); inf if
+        it is not settled at the stop."""
+        last = min(len(self.quiet), stop // FRAME)
+        frame = last
+        while frame > end // FRAME and self.quiet[frame - 1]:
             frame -= 1
-        if frame == len(self.quiet):
-            return math.inf
-        return max(0.0, (frame * FRAME + FRAME - at) * 1000 / RATE)
+        return math.inf if frame == last else ((frame + 1) * FRAME - end) * 1000 / RATE
 
     def onset_delay_ms(self, start: int) -> float:
         """From a sentence's first sample to the first frame called speech
-        (0 when the detector already called it speech)."""
-        first = start // FRAME
-        while first < len(self.speech) and not self.speech[first]:
-            first += 1
-        if first > 0 and self.speech[first - 1] and first == start // FRAME:
+        (0 when the frame before was speech already)."""
+        frame = start // FRAME
+        if frame > 0 and self.speech[frame - 1]:
             return 0.0
-        return max(0.0, (first * FRAME - start) * 1000 / RATE)
+        while frame < len(self.speech) and not self.speech[frame]:
+            frame += 1
+        return max(0.0, (frame * FRAME - start) * 1000 / RATE)
 
     def clipped_ms(self, span: tuple[int, int]) -> float:
         """Audio of a sentence's start left out of every utterance (ms)."""
@@ -221,8 +233,9 @@ class Trace:
 
 def follow(detector, pcm: bytes, options: SegmenterOptions | None = None) -> Trace:
     """Frames -> detector -> Segmenter (with RMS levels, as the session feeds it)."""
-    segmenter = Segmenter(options or SegmenterOptions())
-    trace = Trace([], [], [])
+    options = options or SegmenterOptions()
+    segmenter = Segmenter(options)
+    trace = Trace([], [], [], options.postroll_ms // options.frame_ms)
     clock = 0.0
     for at in range(0, len(pcm) - FRAME * 2 + 1, FRAME * 2):
         frame = pcm[at: at + FRAME * 2]
