@@ -26,12 +26,12 @@ from v2m.application.text_commands import TextCommands
 from v2m.application.text_refinement import TextRefiner
 from v2m.infrastructure.system import logging_setup
 from v2m.config import paths
-from v2m.config.settings import DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions, Settings, TextOptions
+from v2m.config.settings import AudioOptions, DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions, Settings, TextOptions
 from v2m.ipc.dispatcher import Dispatcher
 from v2m.ipc.events import EventBus
 from v2m.ipc.server import SocketServer
 from v2m.domain import text_rules
-from v2m.domain.errors import V2mError
+from v2m.domain.errors import ModelError, V2mError
 from v2m.domain.segmenter import SegmenterOptions
 from v2m.infrastructure.system.file_spool import FileAudioSpool
 from v2m.infrastructure.system.jsonl_history import JsonlHistoryStore
@@ -171,6 +171,22 @@ def build_source(device: str):
     return PyAudioSource(device)
 
 
+def build_vad(audio: AudioOptions):
+    """One voice detector per dictation (they keep per-stream state)."""
+    from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
+
+    if audio.vad in ("auto", "silero"):
+        from v2m.infrastructure.audio.silero_vad import SileroVoiceDetector
+
+        try:
+            return SileroVoiceDetector()
+        except ModelError as exc:
+            if audio.vad == "silero":
+                raise
+            log.warning("Silero VAD unavailable (%s); using webrtcvad", exc)
+    return WebRtcVoiceDetector(audio.vad_aggressiveness)
+
+
 def build_sinks(output: OutputOptions) -> list:
     from v2m.infrastructure.output.clipboard import ClipboardSink
     from v2m.infrastructure.output.keyboard import PasteSink, TypeSink
@@ -213,7 +229,6 @@ class DaemonApp:
 
     def __init__(self, store: TomlConfigStore) -> None:
         from v2m.infrastructure.output.notify_send import NotifySendNotifier
-        from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
 
         self.stop_requested = threading.Event()
         self.bus = EventBus()
@@ -233,7 +248,7 @@ class DaemonApp:
         self.dictation = DictationService(
             self.control,
             source=lambda: build_source(settings().audio.device),
-            vad=lambda: WebRtcVoiceDetector(settings().audio.vad_aggressiveness),
+            vad=lambda: build_vad(settings().audio),
             transcriber=self.transcriber, worker=self.worker,
             sinks=lambda: build_sinks(settings().output),
             notifier=NotifySendNotifier(lambda: settings().output.notify),
@@ -276,6 +291,7 @@ class DaemonApp:
 
     def start(self) -> None:
         self.model_ready = self.worker.submit(self.transcriber.load)
+        self.worker.submit(build_vad, self.settings.audio)  # loads Silero's model before the first dictation
         sock_path = self.server.path
         if sock_path.exists() or sock_path.is_symlink():
             log.info("removing stale socket %s", sock_path)

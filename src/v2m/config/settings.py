@@ -36,6 +36,7 @@ class DecodeOptions:
 @dataclasses.dataclass(frozen=True)
 class AudioOptions:
     device: str = ""
+    vad: str = "auto"  # auto | silero | webrtc
     vad_aggressiveness: int = 2
     min_silence_ms: int = 600
     preroll_ms: int = 300
