@@ -9,9 +9,13 @@ VENV   := .venv
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime: PortAudio for PyAudio, xclip/notify-send for the outputs.
 # Tests: a private PulseAudio server as the microphone, espeak-ng/sox for
-# speech, Xvfb for a clipboard to test against.
+# speech, Xvfb for a clipboard to test against; real desktops to deliver text
+# into: xterm on Xvfb, foot on headless sway (run as a system user made with
+# useradd, from passwd; setpriv is in util-linux), with xsel, xmodmap and
+# wtype/wl-clipboard as the tools.
 APT_PACKAGES := python3-venv gcc libc6-dev portaudio19-dev libasound2-plugins xclip xdotool libnotify-bin \
-                pulseaudio pulseaudio-utils espeak-ng sox xvfb x11-utils dbus
+                pulseaudio pulseaudio-utils espeak-ng sox xvfb x11-utils dbus \
+                xterm xsel x11-xserver-utils sway foot wtype wl-clipboard fonts-dejavu-core passwd util-linux
 
 .PHONY: run test apt venv clean
 
@@ -22,7 +26,9 @@ test: venv
 	$(VENV)/bin/tox run $(if $(TOX_ARGS),-- $(TOX_ARGS))
 
 apt: .apt.stamp
-.apt.stamp:
+# Re-checked when the Makefile (so the package list) changes; only missing
+# packages are installed.
+.apt.stamp: Makefile
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing apt packages:" $$missing; \
@@ -31,7 +37,7 @@ apt: .apt.stamp
 	touch $@
 
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: pyproject.toml .apt.stamp
+$(VENV)/.stamp: pyproject.toml | .apt.stamp
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -e '.[test]' 'tox>=4'

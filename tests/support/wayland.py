@@ -12,8 +12,11 @@ libwayland takes an absolute WAYLAND_DISPLAY as is, so those clients need no
 XDG_RUNTIME_DIR of sway's. Run as a normal user, sway and foot simply run as
 that user.
 
-Things only system binaries may be used by the desktop user: /root is 0700,
-so the venv's python is out of its reach.
+Only system binaries may be run as the desktop user: /root is 0700, so the
+venv's python is out of its reach.
+
+The seat gets a permanent virtual keyboard (a sleeping wtype), as a real
+desktop has a keyboard; see SwaySession(keyboard=...) for why that matters.
 
     session = SwaySession().start()
     subprocess.run(["wtype", "-s", "50", "--", "hi"], env=session.client_env())
@@ -25,6 +28,7 @@ so the venv's python is out of its reach.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -38,7 +42,7 @@ from pathlib import Path
 
 USER = "v2m-desk"
 APP_ID = "v2m-foot"
-BINARIES = ("sway", "swaymsg", "foot", "setpriv")
+BINARIES = ("sway", "swaymsg", "foot", "wtype", "setpriv")
 
 # A clean, fixed environment for the desktop user's processes.
 _BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
@@ -66,7 +70,8 @@ def desktop_user() -> tuple[int, int]:
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
         done = subprocess.run([useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                               "--shell", "/usr/sbin/nologin", USER], capture_output=True, text=True, timeout=30)
+                               "--shell", "/usr/sbin/nologin", USER], check=False, capture_output=True, text=True,
+                              timeout=30)
         # 9: created meanwhile by another test process
         if done.returncode not in (0, 9):
             raise RuntimeError(f"useradd {USER} failed: {done.stderr.strip()}")
@@ -86,8 +91,16 @@ def _poll(condition, timeout_s: float, what: str, interval_s: float = 0.02):
 
 
 class SwaySession:
-    def __init__(self, app_id: str = APP_ID) -> None:
+    def __init__(self, app_id: str = APP_ID, keyboard: bool = True, debug: bool = False) -> None:
+        """keyboard: give the seat a permanent keyboard, as a real desktop
+        has. Headless sway has none: then the seat gains the keyboard
+        capability only while a wtype runs, foot binds a wl_keyboard only
+        when told, and the keys wtype sends before that are lost (the first
+        one or more, about half the time). False reproduces that.
+        debug: sway -d, a verbose sway.log."""
         self.app_id = app_id
+        self.keyboard = keyboard
+        self.debug = debug
         self.dir: Path | None = None  # 0700, owned by the desktop user
         self.runtime: Path | None = None  # sway's XDG_RUNTIME_DIR
         self.file: Path | None = None  # what foot's cat writes
@@ -95,10 +108,11 @@ class SwaySession:
         self.swaysock = ""
         self.sway: subprocess.Popen | None = None
         self.foot: subprocess.Popen | None = None
+        self.keyboard_holder: subprocess.Popen | None = None
 
     # --- life cycle -------------------------------------------------------
 
-    def start(self, timeout_s: float = 20) -> "SwaySession":
+    def start(self, timeout_s: float = 20) -> SwaySession:
         missing = missing_binaries()
         if missing:
             raise RuntimeError(f"missing {', '.join(missing)}; run `make apt`")
@@ -116,11 +130,28 @@ class SwaySession:
         os.chmod(self.dir, 0o700)
         try:
             self._start_sway(timeout_s)
+            if self.keyboard:
+                self._start_keyboard(timeout_s)
             self._start_foot(timeout_s)
+            if self.keyboard:
+                self._probe_keys(timeout_s)
+        except Exception as exc:
+            detail = self._log_tails(("sway.log", "foot.log"))
+            self.stop()  # removes the directory, logs included: keep their tails
+            raise RuntimeError(f"{exc}\n{detail}") from exc
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _log_tails(self, names: tuple[str, ...], lines: int = 15) -> str:
+        out = []
+        for name in names:
+            path = self.dir / name if self.dir is not None else None
+            if path is not None and path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"--- {name} (last {len(tail)} lines)\n" + "\n".join(tail))
+        return "\n".join(out)
 
     def _as_user(self, argv: list[str]) -> list[str]:
         if os.geteuid() != 0:
@@ -134,7 +165,7 @@ class SwaySession:
         assert self.dir is not None and self.runtime is not None
         env = self._user_env(WLR_BACKENDS="headless", WLR_RENDERER="pixman", WLR_LIBINPUT_NO_DEVICES="1")
         with open(self.log, "ab") as log:
-            self.sway = subprocess.Popen(self._as_user(["sway", "--config", str(self.dir / "config")]), env=env,
+            self.sway = subprocess.Popen(self._as_user(["sway", "--config", str(self.dir / "config"), *(["-d"] if self.debug else [])]), env=env,
                                          cwd=self.dir, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -148,6 +179,34 @@ class SwaySession:
         self.wayland_display, self.swaysock = str(wayland), str(ipc)
         _poll(lambda: self._check_alive(self.sway, "sway") and self.swaymsg("-t", "get_version", check=False)
               .returncode == 0, timeout_s, "sway's IPC")
+
+    def _start_keyboard(self, timeout_s: float) -> None:
+        """A virtual keyboard that stays: a wtype that only sleeps (its -s is
+        in ms, and ms * 1000 must fit 32 bits), restarted if it ever ends."""
+        env = self._user_env(WAYLAND_DISPLAY=Path(self.wayland_display).name)
+        self.keyboard_holder = subprocess.Popen(
+            self._as_user(["sh", "-c", "while wtype -s 4000000; do :; done"]), env=env, cwd=self.dir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def has_keyboard():
+            self._check_alive(self.keyboard_holder, "the keyboard holder")
+            inputs = json.loads(self.swaymsg("-t", "get_inputs", "--raw").stdout)
+            return any(i.get("type") == "keyboard" for i in inputs)
+
+        _poll(has_keyboard, timeout_s, "the seat to have a keyboard")
+
+    def _probe_keys(self, timeout_s: float) -> None:
+        """Type until a probe arrives: then foot has its keyboard and focus."""
+        probe = "v2m-probe"
+        deadline = time.monotonic() + timeout_s
+        while probe not in self.typed():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"typed keys never reached foot; got {self.typed()!r}")
+            self.run("wtype", "--", probe, check=True)
+            with contextlib.suppress(AssertionError):
+                self.wait_for(probe, timeout_s=1)
+        self.wait_quiet(0.1)
+        self.clear()
 
     def _start_foot(self, timeout_s: float) -> None:
         assert self.dir is not None and self.file is not None
@@ -170,7 +229,11 @@ class SwaySession:
         return True
 
     def stop(self) -> None:
-        for proc in (self.foot, self.sway):  # only the processes started here, by pid
+        if self.keyboard_holder is not None and self.keyboard_holder.poll() is None:
+            # its own session: the sh loop and its wtype, by process group id
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.keyboard_holder.pid, signal.SIGTERM)
+        for proc in (self.keyboard_holder, self.foot, self.sway):  # only the processes started here, by pid
             if proc is None or proc.poll() is not None:
                 continue
             proc.send_signal(signal.SIGTERM)
@@ -179,7 +242,7 @@ class SwaySession:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        self.foot = self.sway = None
+        self.keyboard_holder = self.foot = self.sway = None
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
@@ -210,7 +273,8 @@ class SwaySession:
         inherited pipes open, which would hang a capture."""
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
-        return subprocess.run(list(argv), env=self.client_env(), timeout=timeout, **kwargs)
+        kwargs.setdefault("check", False)
+        return subprocess.run(list(argv), env=self.client_env(), timeout=timeout, **kwargs)  # noqa: PLW1510
 
     def swaymsg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(["swaymsg", "-s", self.swaysock, *args], env=self.client_env(), capture_output=True,

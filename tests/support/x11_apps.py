@@ -24,6 +24,7 @@ Shift+Insert keeps pasting PRIMARY.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -38,7 +39,7 @@ from tests.support.xvfb import Xvfb
 INSTANCE = "v2m-xterm"  # WM_CLASS instance name; the class stays "XTerm"
 CLASS = "XTerm"
 CLIPBOARD_PASTE = "XTerm*VT100.translations: #override Ctrl Shift <Key>V: insert-selection(CLIPBOARD)"
-BINARIES = ("Xvfb", "xterm", "xdotool", "xprop")
+BINARIES = ("Xvfb", "xterm", "xdotool", "xprop", "xmodmap")
 
 
 def missing_binaries() -> list[str]:
@@ -70,7 +71,7 @@ class XtermSession:
 
     # --- life cycle -------------------------------------------------------
 
-    def start(self, timeout_s: float = 20) -> "XtermSession":
+    def start(self, timeout_s: float = 20) -> XtermSession:
         missing = missing_binaries()
         if missing:
             raise RuntimeError(f"missing {', '.join(missing)}; run `make apt`")
@@ -82,10 +83,23 @@ class XtermSession:
                 self._xvfb = Xvfb().start(timeout_s)
                 self.display = self._xvfb.display
             self._start_xterm(timeout_s)
+        except Exception as exc:
+            detail = self._log_tails(("xterm.log",))
+            self.stop()  # removes the directory, logs included: keep their tails
+            raise RuntimeError(f"{exc}\n{detail}") from exc
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _log_tails(self, names: tuple[str, ...], lines: int = 15) -> str:
+        out = []
+        for name in names:
+            path = self.dir / name if self.dir is not None else None
+            if path is not None and path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"--- {name} (last {len(tail)} lines)\n" + "\n".join(tail))
+        return "\n".join(out)
 
     def _start_xterm(self, timeout_s: float) -> None:
         assert self.dir is not None and self.file is not None
@@ -153,11 +167,41 @@ class XtermSession:
         would hang a capture."""
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)
-        return subprocess.run(list(argv), env=self.client_env(), timeout=timeout, **kwargs)
+        kwargs.setdefault("check", False)
+        return subprocess.run(list(argv), env=self.client_env(), timeout=timeout, **kwargs)  # noqa: PLW1510
 
     def xdotool(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(["xdotool", *args], env=self.client_env(), capture_output=True, text=True,
                               timeout=10, check=check)
+
+    @contextlib.contextmanager
+    def keysyms_mapped(self, text: str) -> Iterator[None]:
+        """Bind every non-ASCII character of `text` to a spare keycode for the
+        duration (and unbind after).
+
+        `xdotool type` binds a character missing from the keymap to a scratch
+        keycode, presses it and unbinds it at once; xterm looks the key up
+        lazily, often after the unbinding, and drops the character or types
+        the previous one (most Unicode runs lose some, even with --delay 100
+        on a busy machine). With the characters in the keymap beforehand,
+        xdotool just presses their keys, and delivery is exact.
+        """
+        chars = sorted({c for c in text if not c.isascii()})
+        listing = self.run("xmodmap", "-pke", stdout=subprocess.PIPE, text=True, check=True).stdout
+        free = [int(line.split()[1]) for line in listing.splitlines()
+                if "=" in line and not line.split("=", 1)[1].strip() and int(line.split()[1]) > 8]
+        if len(chars) > 2 * len(free):
+            raise ValueError(f"{len(chars)} distinct non-ASCII characters; only {2 * len(free)} spare key slots")
+        used = free[:(len(chars) + 1) // 2]
+        bind = [f"keycode {code} = " + " ".join(f"U{ord(c):04X}" for c in chars[2 * i:2 * i + 2])
+                for i, code in enumerate(used)]
+        try:
+            if bind:
+                self.run("xmodmap", *[a for e in bind for a in ("-e", e)], check=True)
+            yield
+        finally:
+            if used:
+                self.run("xmodmap", *[a for code in used for a in ("-e", f"keycode {code} =")])
 
     def focused_window(self) -> int | None:
         """The client window holding the input focus (xdotool walks up from the
@@ -175,7 +219,7 @@ class XtermSession:
         window = self.focused_window()
         if window is None:
             return None
-        done = subprocess.run(["xprop", "-id", str(window), "WM_CLASS"], env=self.client_env(),
+        done = subprocess.run(["xprop", "-id", str(window), "WM_CLASS"], check=False, env=self.client_env(),
                               capture_output=True, text=True, timeout=10)
         # WM_CLASS(STRING) = "v2m-xterm", "XTerm"
         if done.returncode != 0 or "=" not in done.stdout:

@@ -13,8 +13,26 @@ from v2m.ipc import peer_trust, protocol, reply_spill
 from v2m.domain.errors import DaemonError, DaemonNotRunning, DaemonTimeout, V2mError
 
 
+DEFAULT_TIMEOUT_S = 10.0
+# Replies are up to a frame (1 MiB); bigger ones come through a file (reply_spill).
+# The bound only stops a runaway peer from filling memory.
+MAX_REPLY_BYTES = 64 * protocol.MAX_FRAME_BYTES
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """JSON may carry "\ud800" alone, which no terminal can print: U+FFFD instead."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") \
+            if any("\ud800" <= ch <= "\udfff" for ch in value) else value
+    if isinstance(value, dict):
+        return {k: _replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(v) for v in value]
+    return value
+
+
 class DaemonClient:
-    def __init__(self, path: Path | None = None, timeout_s: float | None = 10.0) -> None:
+    def __init__(self, path: Path | None = None, timeout_s: float | None = DEFAULT_TIMEOUT_S) -> None:
         self.path = Path(path) if path else paths.socket_path()
         # Only our own daemon: another user may own the path (see peer_trust).
         peer_trust.check_socket_path(self.path)
@@ -32,7 +50,7 @@ class DaemonClient:
         except OSError as exc:
             self._sock.close()
             raise V2mError(f"cannot connect to {self.path}: {exc.strerror}") from None
-        self._decoder = protocol.FrameDecoder(max_frame_bytes=64 * protocol.MAX_FRAME_BYTES)
+        self._decoder = protocol.FrameDecoder(max_frame_bytes=MAX_REPLY_BYTES)
         self._frames: list[bytes] = []
 
     def _connect(self, timeout_s: float | None) -> None:
@@ -59,7 +77,10 @@ class DaemonClient:
 
     def request(self, cmd: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send one request and return the raw reply (success or error)."""
-        self._sock.sendall(protocol.encode_frame(protocol.request(cmd, data)))
+        try:
+            self._sock.sendall(protocol.encode_frame(protocol.request(cmd, data)))
+        except (BrokenPipeError, ConnectionResetError):
+            raise V2mError("the daemon closed the connection", "see the daemon log") from None
         return self.receive()
 
     def call(self, cmd: str, data: dict[str, Any] | None = None) -> Any:
@@ -78,8 +99,15 @@ class DaemonClient:
                                "see `v2m status` and the daemon log") from None
             if not chunk:
                 raise V2mError("the daemon closed the connection", "see the daemon log")
-            self._frames.extend(self._decoder.feed(chunk))
-        reply = protocol.decode_payload(self._frames.pop(0))
+            try:
+                self._frames.extend(self._decoder.feed(chunk))
+            except protocol.ProtocolError:
+                raise V2mError(f"the daemon's reply is too big ({self._decoder.last_length} bytes; the limit is "
+                               f"{MAX_REPLY_BYTES})", "see the daemon log") from None
+        try:
+            reply = _replace_lone_surrogates(protocol.decode_payload(self._frames.pop(0)))
+        except protocol.ProtocolError:
+            raise V2mError("the daemon sent a reply that is not JSON", "see the daemon log") from None
         if reply_spill.is_spilled(reply):  # too big for a frame: the daemon wrote it to a file
             return reply_spill.read_spilled(reply, self.path.parent)
         return reply
@@ -105,6 +133,6 @@ class DaemonClient:
             yield reply.get("data", {})
 
 
-def call(cmd: str, data: dict[str, Any] | None = None, *, timeout_s: float | None = 10.0) -> Any:
+def call(cmd: str, data: dict[str, Any] | None = None, *, timeout_s: float | None = DEFAULT_TIMEOUT_S) -> Any:
     with DaemonClient(timeout_s=timeout_s) as client:
         return client.call(cmd, data)

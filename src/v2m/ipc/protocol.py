@@ -12,17 +12,15 @@ import json
 import struct
 from typing import Any
 
+from v2m.domain.errors import V2mError
+
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 1024 * 1024  # 1 MiB; bigger frames are refused
 
 
-class ProtocolError(ValueError):
-    """The peer sent bytes that are not a valid frame or message."""
-
-    def __init__(self, message: str, *, fatal: bool = False) -> None:
-        super().__init__(message)
-        # A fatal error leaves the stream unsynchronised: close the connection.
-        self.fatal = fatal
+class ProtocolError(V2mError, ValueError):
+    """The peer sent bytes that are not a valid frame or message: a V2mError,
+    so a malformed reply reaches the CLI's one exit-code handler."""
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:
@@ -59,17 +57,17 @@ class FrameDecoder:
     def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
         self._buffer = bytearray()
         self._max = max_frame_bytes
+        self.last_length = 0  # the length header last read, for messages
 
     def feed(self, data: bytes) -> list[bytes]:
         self._buffer += data
         frames: list[bytes] = []
         while len(self._buffer) >= HEADER.size:
             (length,) = HEADER.unpack_from(self._buffer)
+            self.last_length = length
             if length > self._max:
                 self._buffer.clear()
-                raise ProtocolError(
-                    f"frame of {length} bytes exceeds the {self._max}-byte limit", fatal=True
-                )
+                raise ProtocolError(f"frame of {length} bytes exceeds the {self._max}-byte limit")
             end = HEADER.size + length
             if len(self._buffer) < end:
                 break
