@@ -47,6 +47,10 @@ class AudioOptions:
 class OutputOptions:
     sinks: tuple[str, ...] = ("clipboard",)
     notify: bool = True
+    separator: str = " "
+    live: bool = False
+    typing_delay_ms: int = 0
+    paste_keys: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
