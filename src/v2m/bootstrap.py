@@ -264,6 +264,10 @@ class DaemonApp:
         handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
         self.server = SocketServer(paths.socket_path(), Dispatcher(handlers), self.bus)
 
+    def wait_model_loaded(self, timeout_s: float | None = None) -> None:
+        """Block until the first model load has finished; raises its ModelError."""
+        self._model_load.result(timeout=timeout_s)
+
     def _rebuild_settings(self, config: Mapping[str, Any]) -> None:
         self.settings = Settings.from_config(config)
         logging.getLogger().setLevel(self.settings.log.level.upper())
@@ -290,7 +294,7 @@ class DaemonApp:
         return swap
 
     def start(self) -> None:
-        self.model_ready = self.worker.submit(self.transcriber.load)
+        self._model_load = self.worker.submit(self.transcriber.load)
         self.worker.submit(build_vad, self.settings.audio)  # loads Silero's model before the first dictation
         sock_path = self.server.path
         if sock_path.exists() or sock_path.is_symlink():

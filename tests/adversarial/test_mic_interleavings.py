@@ -47,7 +47,7 @@ def mic_daemon_factory(pulse, xdg, monkeypatch, speech_dir):
     def start():
         app = DaemonApp(open_config_store())
         app.start()
-        app.model_ready.result(timeout=120)
+        app.wait_model_loaded(120)
         apps.append(app)
         return app
     yield start

@@ -33,7 +33,7 @@ def config_mount(xdg):
 
 
 def test_a_failed_model_change_is_never_applied_by_a_later_update(config_mount, daemon):
-    daemon.model_ready.result(timeout=120)
+    daemon.wait_model_loaded(120)
     before = daemon.transcriber.current
     other = str(bundled_model())  # the same weights by path: a different model setting, a real load
     config_mount("ro")

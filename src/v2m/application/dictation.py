@@ -17,6 +17,7 @@ from v2m.application.text_refinement import TextRefiner
 from v2m.application.ports import (AudioSource, AudioSpool, EventSink, HistoryStore, Notifier,
                                    TextSink, Transcriber, VoiceDetector)
 from v2m.domain.errors import InvalidState, NoSpeech, V2mError
+from v2m.domain.history import HistoryRecord
 from v2m.domain.state import DaemonState
 from v2m.domain.text_rules import TextRules, apply as apply_rules
 
@@ -181,9 +182,8 @@ class DictationService:
             self._notify("v2m", "No speech detected")
             raise NoSpeech()
         text, refine_error = self._post_process(raw)
-        record = {"time": self._started_at, "duration_s": duration,
-                  "model": self._transcriber.model_name, "text": text}
-        self._history.append(record if text == raw else {**record, "raw": raw})
+        self._history.append(HistoryRecord(self._started_at, duration, self._transcriber.model_name, text,
+                                           raw=raw, language=session.options.language or "").to_dict())
         self._spool.discard()  # the words are safe in the history now
         outputs = deliver_all(text, self._new_sinks())
         problems = [f"{', '.join(failed(outputs))} failed"] if failed(outputs) else []

@@ -10,6 +10,7 @@ from v2m.application.dictation_session import DictationSession
 from v2m.application.ports import AudioSpool, HistoryStore
 from v2m.domain.audio_math import FRAME_BYTES, duration_s
 from v2m.domain.errors import V2mError
+from v2m.domain.history import HistoryRecord
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ def recover_spool(spool: AudioSpool, history: HistoryStore,
             log.error("could not recover spool %s (kept for the next start): %s", spool_id, exc)
             continue
         if text:
-            history.append({"time": time.time(), "duration_s": round(duration_s(len(pcm)), 2),
-                            "model": model_name, "text": text, "recovered": True})
+            history.append(HistoryRecord(time.time(), duration_s(len(pcm)), model_name, text,
+                                         recovered=True).to_dict())
             recovered += 1
         log.info("recovered spool %s: %d characters", spool_id, len(text))
         spool.remove(spool_id)

@@ -50,9 +50,6 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / APP
 
 
-def cache_dir() -> Path:
-    return _xdg("XDG_CACHE_HOME", ".cache") / APP
-
 
 def ensure_private_dir(path: Path) -> Path:
     """Create `path` as 0700, or check that an existing one is ours and private.

@@ -63,10 +63,6 @@ class InvalidState(V2mError):
     """The command does not apply in the daemon's current state."""
 
 
-class NotAvailable(V2mError):
-    """The command exists in the protocol but this build does not serve it yet."""
-
-
 class NoSpeech(V2mError):
     def __init__(self) -> None:
         super().__init__("no speech detected", "speak after `v2m toggle`, or check `v2m devices`")

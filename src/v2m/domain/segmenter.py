@@ -63,10 +63,6 @@ class Segmenter:
         """Start frame of the utterance being spoken, if any."""
         return self._open
 
-    @property
-    def committed_until(self) -> int:
-        return self._floor
-
     def settled(self) -> Utterance | None:
         """The open utterance exactly as it will be committed, once its post-roll
         of silence has passed; None while speech may still extend it."""
