@@ -1,4 +1,4 @@
-"""The hexagonal rules of DESIGN.md, checked on the source."""
+"""The layer rules drawn in docs/ARCHITECTURE.md, checked on the source."""
 
 import ast
 import sys
