@@ -83,8 +83,7 @@ def test_subscriber_sees_provisional_then_final_events_in_order(dictation_daemon
             if event.get("type") == "state_changed" and event["state"] == "idle":
                 return
     reader = threading.Thread(target=collect, daemon=True)
-    reader.start()
-    time.sleep(0.2)
+    reader.start()  # events() returned: the daemon has registered the subscription
     run_v2m("toggle")
     speak(pulse, speech_dir / "dictation.wav")
     time.sleep(0.8)

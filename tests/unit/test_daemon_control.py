@@ -65,8 +65,9 @@ def test_update_config_writes_notifies_and_names_the_keys():
 
 
 def test_bad_update_leaves_running_config_and_store_untouched():
-    control, events, _ = make()
-    store = control._store
+    store = FakeConfigStore()
+    events = RecordingEvents()
+    control = DaemonControl(store, events, FakeTelemetry(), version="9.9", request_shutdown=lambda: None)
     before = control.get_config()["config"]
     with pytest.raises(ConfigError):
         control.update_config(UpdateConfig({"log": {"level": "loud"}}, ("log.level",)))

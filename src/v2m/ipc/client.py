@@ -122,9 +122,13 @@ class DaemonClient:
             return None
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """SUBSCRIBE, then yield event data until the daemon closes the stream."""
+        """SUBSCRIBE now: when this returns the daemon has registered us, so no
+        event after it is missed. Then iterate event data until the stream ends."""
         self._sock.settimeout(None)
         self.call("SUBSCRIBE")
+        return self._stream()
+
+    def _stream(self) -> Iterator[dict[str, Any]]:
         while True:
             try:
                 reply = self.receive()

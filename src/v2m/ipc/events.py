@@ -52,6 +52,11 @@ class EventBus:
         self._subs: set[Subscription] = set()
         self._lock = threading.Lock()
 
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
     def subscribe(self) -> Subscription:
         sub = Subscription(self, self._maxsize)
         with self._lock:
