@@ -14,7 +14,8 @@ import threading
 import time
 
 from v2m import __version__
-from v2m.bootstrap import DaemonApp, open_config_store, setup_logging
+from v2m.bootstrap import open_config_store, setup_logging
+from v2m.daemon_app import DaemonApp
 from v2m.config import paths
 from v2m.config.toml_store import TomlConfigStore
 from v2m.domain.errors import V2mError

@@ -37,7 +37,8 @@ def mic_daemon_factory(pulse, xdg, monkeypatch, speech_dir):
     for key, value in pulse.env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("V2M_OUTPUT__NOTIFY", "false")
-    from v2m.bootstrap import DaemonApp, open_config_store
+    from v2m.bootstrap import open_config_store
+    from v2m.daemon_app import DaemonApp
 
     paths.ensure_private_dir(paths.runtime_dir())
     lock = InstanceLock(paths.lock_path())

@@ -12,7 +12,8 @@ from v2m.ipc.instance_lock import InstanceLock
 @pytest.fixture
 def daemon(xdg):
     """The real daemon (real socket, real config store) running in-process."""
-    from v2m.bootstrap import DaemonApp, open_config_store
+    from v2m.bootstrap import open_config_store
+    from v2m.daemon_app import DaemonApp
 
     paths.ensure_private_dir(paths.runtime_dir())
     lock = InstanceLock(paths.lock_path())

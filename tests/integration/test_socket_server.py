@@ -144,7 +144,8 @@ def test_lock_is_free_again_after_release(xdg):
 
 
 def test_stale_socket_from_a_dead_daemon_is_removed(xdg):
-    from v2m.bootstrap import DaemonApp, open_config_store
+    from v2m.bootstrap import open_config_store
+    from v2m.daemon_app import DaemonApp
 
     paths.ensure_private_dir(paths.runtime_dir())
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
