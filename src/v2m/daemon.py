@@ -46,17 +46,24 @@ def run() -> int:
         log.error("%s", exc)
         return 1
     try:
-        return _serve(store)
+        code, busy = _serve(store)
     finally:
         lock.release()
+    if busy:
+        # A model pass or load still runs in native code: the interpreter
+        # cannot finalise under it (it aborts), so the process ends here,
+        # after the lock and the socket are gone.
+        _force_exit(code)
+    return code
 
 
-def _serve(store: TomlConfigStore) -> int:
+def _serve(store: TomlConfigStore) -> tuple[int, bool]:
+    """Serve until asked to stop; (exit code, whether the ASR thread is still busy)."""
     try:
         app = DaemonApp(store)
     except V2mError as exc:
         log.error("%s", exc)
-        return 1
+        return 1, False
     app.start()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda num, _frame: app.stop_requested.set())
@@ -68,19 +75,16 @@ def _serve(store: TomlConfigStore) -> int:
     watchdog.daemon = True
     watchdog.start()
     app.stop()
-    if not app.worker.join(deadline - time.monotonic()):
-        # A model pass or load still running in native code: the interpreter
-        # cannot finalise under it (it aborts), so the process ends here.
+    busy = not app.worker.join(deadline - time.monotonic())
+    if busy:
         log.warning("the ASR worker is still busy; exiting without waiting for it")
-        log.info("stopped")
-        _force_exit()
     log.info("stopped")
-    return 0
+    return 0, busy
 
 
-def _force_exit() -> None:
+def _force_exit(code: int = 0) -> None:
     logging.shutdown()
-    os._exit(0)
+    os._exit(code)
 
 
 if __name__ == "__main__":
