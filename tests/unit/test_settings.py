@@ -35,3 +35,10 @@ def test_a_model_load_is_needed_exactly_for_the_load_keys(key, value, reload):
     defaults = schema.load_defaults()
     changed = schema.merge(defaults, {"transcription": {key: value}}, "test")
     assert needs_model_load(Settings.from_config(defaults), Settings.from_config(changed)) is reload
+
+
+def test_the_top_level_config_toml_is_the_shipped_one():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "config.toml").read_text() == (root / "src" / "v2m" / "config.toml").read_text()
