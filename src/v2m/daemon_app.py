@@ -54,7 +54,7 @@ def build_handlers(control: DaemonControl, dictation: DictationService, files: F
 # What the outputs need from the desktop session: `v2m doctor` checks the
 # daemon's own values, not the terminal's.
 SESSION_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP",
-                "XDG_SESSION_TYPE")
+                "XDG_SESSION_TYPE", "PATH")
 
 
 def session_environment() -> dict[str, str | None]:

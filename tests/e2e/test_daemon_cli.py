@@ -21,11 +21,12 @@ def test_lifecycle_start_status_pause_resume_shutdown(running_daemon):
     assert data["telemetry"]["rss_mib"] > 5 and "cpu_percent" in data["telemetry"]
     assert data["uptime_s"] >= 0
 
-    assert run_v2m("pause").stdout.strip() == "paused"
+    paused = run_v2m("pause")
+    assert paused.stdout == "" and paused.stderr.strip() == "v2m: paused"  # a message, not data
     assert json.loads(run_v2m("status", "--json").stdout)["state"] == "paused"
     again = run_v2m("pause")
     assert again.returncode == 1 and "already paused" in again.stderr
-    assert run_v2m("resume").stdout.strip() == "idle"
+    assert run_v2m("resume").stderr.strip() == "v2m: idle"
 
     assert run_v2m("shutdown").returncode == 0
     assert running_daemon.proc.wait(15) == 0

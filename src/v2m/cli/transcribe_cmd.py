@@ -7,6 +7,7 @@ here; `--local` forces that.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -46,13 +47,16 @@ def transcribe(files: tuple[str, ...], fmt: str, output: str | None, local: bool
     engine = None if local else _daemon_engine()
     if engine is None:
         engine = _local_engine()
-    failures = sum(not _transcribe_one(engine, path, fmt, output, out_dir, len(files) > 1) for path in files)
+    names = output_names(files, fmt)
+    failures = sum(not _transcribe_one(engine, path, fmt, output, out_dir and out_dir / name, len(files) > 1)
+                   for path, name in zip(files, names))
     if failures:
         sys.exit(1)
 
 
-def _transcribe_one(engine, path: str, fmt: str, output: str | None, out_dir: Path | None,
+def _transcribe_one(engine, path: str, fmt: str, output: str | None, out_file: Path | None,
                     several: bool) -> bool:
+    """Transcribe one file to `out_file` (in -o DIR), the -o file, or stdout."""
     bar = _ProgressBar(Path(path).name) if sys.stderr.isatty() else None
     try:
         transcript = engine(path, bar)
@@ -63,8 +67,8 @@ def _transcribe_one(engine, path: str, fmt: str, output: str | None, out_dir: Pa
         if bar:
             bar.close()
     rendered = subtitles.render(transcript, fmt)
-    if out_dir is not None:
-        _write_file(out_dir / (Path(path).stem + "." + fmt), rendered)
+    if out_file is not None:
+        _write_file(out_file, rendered)
     elif output is None or output == "-":
         if several:
             click.echo(f"==> {path} <==")
@@ -72,6 +76,20 @@ def _transcribe_one(engine, path: str, fmt: str, output: str | None, out_dir: Pa
     else:
         _write_file(Path(output), rendered)
     return True
+
+
+def output_names(files: tuple[str, ...], fmt: str) -> list[str]:
+    """NAME.FORMAT for each input in -o DIR; an input whose NAME is taken
+    becomes NAME.EXT.FORMAT, then NAME-2.FORMAT, ...: nothing is overwritten."""
+    taken: set[str] = set()
+    names = []
+    for path in files:
+        p = Path(path)
+        candidates = itertools.chain((p.stem, p.name), (f"{p.stem}-{i}" for i in itertools.count(2)))
+        name = next(n for n in candidates if n not in taken)
+        taken.add(name)
+        names.append(f"{name}.{fmt}")
+    return names
 
 
 def _output_dir(output: str | None, files: tuple[str, ...]) -> Path | None:
@@ -82,13 +100,8 @@ def _output_dir(output: str | None, files: tuple[str, ...]) -> Path | None:
     if not (len(files) > 1 or output.endswith("/") or target.is_dir()):
         return None
     if target.exists() and not target.is_dir():
-        raise click.UsageError(f"-o {output}: a file, but {len(files)} inputs need a directory "
-                               "(end the path with / to make one)")
-    stems: dict[str, str] = {}
-    for path in files:
-        if (other := stems.setdefault(Path(path).stem, path)) != path:
-            raise click.UsageError(f"{other} and {path} would both be written as {Path(path).stem}.*; "
-                                   "transcribe them to different directories")
+        why = "several inputs need a directory" if len(files) > 1 else "a path ending in / names a directory"
+        raise click.UsageError(f"-o {output}: {target} is a file, but {why}")
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

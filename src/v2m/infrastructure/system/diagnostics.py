@@ -43,7 +43,10 @@ def check_outputs() -> list[dict[str, Any]]:
     from v2m.infrastructure.output.keyboard import usable_tools
 
     kind = session_kind()
-    found = [finding("session", kind != "none", f"{kind} session",
+    display = os.environ.get("WAYLAND_DISPLAY" if kind == "wayland" else "DISPLAY")
+    detail = {"wayland": f"Wayland ({display})", "x11": f"X11 ({display})",
+              "none": "no graphical session: neither WAYLAND_DISPLAY nor DISPLAY is set"}[kind]
+    found = [finding("session", kind != "none", detail,
                      "run the daemon inside your desktop session (DISPLAY or WAYLAND_DISPLAY must be set)")]
     try:
         found.append(finding("clipboard", True, f"{pick_tool()} works for {kind}"))
