@@ -18,7 +18,9 @@ from v2m.application.text_commands import TextCommands
 from v2m.application.text_refinement import TextRefiner
 from v2m.infrastructure.system import logging_setup
 from v2m.config import paths
-from v2m.config.settings import AudioOptions, DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions, Settings, TextOptions
+from v2m.config.settings import (AudioOptions, DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions,
+                                 RemoteEngineOptions, ServerOptions, Settings, TextOptions)
+from v2m.domain.state import DaemonState
 from v2m.domain import text_rules
 from v2m.domain.errors import ModelError, V2mError
 from v2m.domain.segmenter import SegmenterOptions
@@ -61,10 +63,12 @@ def diagnose() -> list[dict[str, Any]]:
     except V2mError as exc:
         config = config_schema.load_defaults()
         findings = [d.finding("config", False, str(exc), "fix the file; `v2m config show --defaults`")]
-    return findings + d.run_all([
-        lambda: d.check_microphone(config), d.check_outputs,
-        lambda: d.check_model(config, paths.models_dir()),
-        lambda: d.check_runtime_dir(paths.runtime_dir(), paths.socket_path()), d.check_cuda])
+    checks = [lambda: d.check_microphone(config), d.check_outputs,
+              lambda: d.check_model(config, paths.models_dir()),
+              lambda: d.check_runtime_dir(paths.runtime_dir(), paths.socket_path()), d.check_cuda]
+    if config["transcription"]["engine"] == "openai":
+        checks.append(lambda: check_remote_engine(config))
+    return findings + d.run_all(checks)
 
 
 def systemd_service():
@@ -111,6 +115,73 @@ def build_file_transcriber(transcriber: Callable[[], Any]):
     from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
 
     return WhisperFileTranscriber(lambda: transcriber().whisper_model(), lambda: transcriber().options)
+
+
+def remote_options(remote: RemoteEngineOptions, decode: DecodeOptions):
+    from v2m.infrastructure.asr.openai_remote import RemoteOptions
+
+    return RemoteOptions(base_url=remote.base_url, model=remote.model, api_key_env=remote.api_key_env,
+                         timeout_s=remote.timeout_s, file_timeout_s=remote.file_timeout_s,
+                         language=decode.language, task=decode.task)
+
+
+def check_remote_engine(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`v2m doctor` with engine = "openai": key present, server reachable, model listed."""
+    from v2m.infrastructure.asr.openai_remote_check import check_remote
+
+    settings = Settings.from_config(config)
+    return check_remote(remote_options(settings.remote, settings.decode))
+
+
+def build_engines(settings: Callable[[], Settings], local: Any, local_files: Any):
+    """transcription.engine, read per pass: the remote engine with the local
+    model (a ModelSlot) as fallback, or the local model alone; for passes and files."""
+    from v2m.application.engine_fallback import EngineChoice, FallbackFileTranscriber, FallbackTranscriber
+    from v2m.infrastructure.asr.openai_remote import OpenAiAudioClient, OpenAiRemoteTranscriber
+    from v2m.infrastructure.asr.openai_remote_files import OpenAiRemoteFileTranscriber
+
+    client = OpenAiAudioClient(lambda: remote_options(settings().remote, settings().decode))
+    choice = EngineChoice(lambda: settings().decode.engine == "openai", local.load,
+                          keep_warm=lambda: settings().remote.keep_local_warm,
+                          cooldown_s=settings().remote.cooldown_s, is_loaded=lambda: local.current.loaded)
+    files = OpenAiRemoteFileTranscriber(client, lambda: settings().remote.upload_format)
+    return (FallbackTranscriber(OpenAiRemoteTranscriber(client), local, choice),
+            FallbackFileTranscriber(files, local_files, choice))
+
+
+DEFAULT_LISTEN = "127.0.0.1:8765"
+
+
+def server_token() -> str:
+    """The `v2m serve` bearer token, made on first use (`v2m serve token`)."""
+    from v2m.infrastructure.serve.token import read_or_create
+
+    return read_or_create(paths.config_file().parent / "server-token")
+
+
+def build_server(options: ServerOptions, serve: bool, state: Callable[[], DaemonState], engine: Any, local: Any,
+                 worker: Any, prompt: Callable[[], str]):
+    """`v2m serve` on the local model (a ModelSlot), or None when it is off
+    ([server] listen "" and no --serve). Requests run on the daemon's ASR
+    worker, only while the daemon is idle (see serve/admission.py)."""
+    listen = options.listen or (DEFAULT_LISTEN if serve else "")
+    if not listen:
+        return None
+    from v2m.infrastructure.serve.backend import local_transcribe
+    from v2m.infrastructure.serve.guard import ServeOptions
+    from v2m.infrastructure.serve.runner import HttpServer
+
+    run = local_transcribe(lambda: local.current.whisper_model(), lambda: local.current.options, prompt)
+
+    def transcribe(path: str, request: Any, check: Callable[[], None]) -> dict[str, Any]:
+        def job() -> dict[str, Any]:
+            engine.choice.ensure_local()  # lazy with engine = "openai"
+            return run(path, request, check)
+        return worker.submit(job).result()
+    serve_options = ServeOptions(listen, options.auth, options.allowed_hosts, options.allowed_origins,
+                                 options.max_upload_mb, options.max_queue, options.queue_timeout_s)
+    return HttpServer(serve_options, server_token() if options.auth else None, transcribe,
+                      busy=lambda: state() is not DaemonState.IDLE, model_name=lambda: local.model_name)
 
 
 def build_transcriber(model: ModelLoadOptions, decode: Callable[[], DecodeOptions]):

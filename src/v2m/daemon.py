@@ -28,7 +28,7 @@ log = logging.getLogger("v2m.daemon")
 SHUTDOWN_GRACE_S = 5.0
 
 
-def run() -> int:
+def run(serve: bool = False) -> int:
     """Run the daemon in the foreground until SIGTERM, SIGINT or SHUTDOWN."""
     os.umask(0o077)  # all the daemon writes (log, history, spool, replies) is the user's alone
     store = open_config_store()
@@ -46,7 +46,7 @@ def run() -> int:
         log.error("%s", exc)
         return 1
     try:
-        code, busy = _serve(store)
+        code, busy = _serve(store, serve)
     finally:
         lock.release()
     if busy:
@@ -57,10 +57,10 @@ def run() -> int:
     return code
 
 
-def _serve(store: TomlConfigStore) -> tuple[int, bool]:
+def _serve(store: TomlConfigStore, serve: bool = False) -> tuple[int, bool]:
     """Serve until asked to stop; (exit code, whether the ASR thread is still busy)."""
     try:
-        app = DaemonApp(store)
+        app = DaemonApp(store, serve=serve)
     except V2mError as exc:
         log.error("%s", exc)
         return 1, False

@@ -15,12 +15,14 @@ from v2m.application.file_transcription import FileTranscriptionService
 from v2m.application.model_slot import ModelSlot
 from v2m.application.recovery import recover_spool
 from v2m.application.text_commands import TextCommands
-from v2m.bootstrap import (build_file_transcriber, build_refiner, build_sinks, build_source, build_transcriber,
-                           build_vad, dictation_options, open_history, text_rules_of)
+from v2m.bootstrap import (build_engines, build_file_transcriber, build_refiner, build_server, build_sinks,
+                           build_source, build_transcriber, build_vad, dictation_options, open_history,
+                           text_rules_of)
 from v2m.config import paths
 from v2m.config.settings import Settings
 from v2m.config.toml_store import TomlConfigStore
 from v2m.domain import text_rules
+from v2m.domain.errors import V2mError
 from v2m.infrastructure.system.file_spool import FileAudioSpool
 from v2m.infrastructure.system.proc_telemetry import ProcTelemetry
 from v2m.infrastructure.system.serial_worker import SerialWorker
@@ -68,7 +70,7 @@ class DaemonApp:
     path is a dead daemon's leftover and is removed.
     """
 
-    def __init__(self, store: TomlConfigStore) -> None:
+    def __init__(self, store: TomlConfigStore, serve: bool = False) -> None:
         from v2m.infrastructure.output.notify_send import NotifySendNotifier
 
         self.stop_requested = threading.Event()
@@ -81,6 +83,9 @@ class DaemonApp:
         self.control.add_config_listener(self._rebuild_settings)
         settings = lambda: self.settings  # noqa: E731
         self.transcriber = ModelSlot(build_transcriber(self.settings.model, lambda: settings().decode))
+        # What the services use: transcription.engine, with the local model as fallback.
+        self.engine, engine_files = build_engines(
+            settings, self.transcriber, build_file_transcriber(lambda: self.transcriber.current))
         # One ASR thread for the daemon's life: the model stays warm in it.
         self.worker = SerialWorker("v2m-asr")
         self.history = open_history()
@@ -90,16 +95,17 @@ class DaemonApp:
             self.control,
             source=lambda: build_source(settings().audio.device),
             vad=lambda: build_vad(settings().audio),
-            transcriber=self.transcriber, worker=self.worker,
+            transcriber=self.engine, worker=self.worker,
             sinks=lambda: build_sinks(settings().output),
             notifier=NotifySendNotifier(lambda: settings().output.notify),
             history=self.history, spool=self.spool, events=self.bus,
             options=lambda: dictation_options(settings()),
             rules=lambda: text_rules_of(settings().text),
             refiner=lambda: self.refiner if settings().llm.refine else None)
-        self.files = FileTranscriptionService(
-            self.control, build_file_transcriber(lambda: self.transcriber.current), self.worker, self.bus,
-            prompt=lambda: text_rules.vocabulary_prompt(list(settings().text.vocabulary)))
+        vocabulary = lambda: text_rules.vocabulary_prompt(list(settings().text.vocabulary))  # noqa: E731
+        self.files = FileTranscriptionService(self.control, engine_files, self.worker, self.bus, prompt=vocabulary)
+        self.http = build_server(self.settings.server, serve, lambda: self.control.state, self.engine,
+                                 self.transcriber, self.worker, vocabulary)
         self.control.add_status_provider(self._engine_status)
         self.control.add_config_check(self._prepare_model)
         handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
@@ -115,8 +121,10 @@ class DaemonApp:
 
     def _engine_status(self) -> dict[str, Any]:
         current = self.transcriber.current
+        engine = {**self.engine.choice.status(), "remote": self.engine.model_names()["openai"]}
+        server = {"server": self.http.status()} if self.http else {}
         return {**self.dictation.status(), "model_loaded": current.loaded, "compute": current.device,
-                "model_path": str(current.path), "session": session_environment()}
+                "model_path": str(current.path), "session": session_environment(), "engine": engine, **server}
 
     def _prepare_model(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> Callable[[], None] | None:
         """UPDATE_CONFIG of the model: load the new one first; a failure refuses
@@ -135,13 +143,20 @@ class DaemonApp:
         return swap
 
     def start(self) -> None:
-        self._model_load = self.worker.submit(self.transcriber.load)
+        # The local model: now, unless the remote engine serves and it is not kept warm.
+        self._model_load = self.worker.submit(self.engine.load)
         self.worker.submit(build_vad, self.settings.audio)  # loads Silero's model before the first dictation
         sock_path = self.server.path
         if sock_path.exists() or sock_path.is_symlink():
             log.info("removing stale socket %s", sock_path)
             sock_path.unlink()
         self.server.start()
+        if self.http is not None:
+            try:
+                self.http.start()
+            except V2mError as exc:  # a taken port must not cost the user dictation
+                log.error("%s; dictation works, the HTTP server is off", exc)
+                self.http = None
         threading.Thread(target=self._recover, name="v2m-recover", daemon=True).start()
 
     def _recover(self) -> None:
@@ -156,4 +171,6 @@ class DaemonApp:
     def stop(self) -> None:
         self.dictation.close()  # the microphone closes first, whatever the clients do
         self.server.stop()
+        if self.http is not None:
+            self.http.stop()
         self.worker.shutdown(wait=False, cancel_futures=True)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from v2m.application.commands import CancelRecording, StartRecording, StopRecording, ToggleRecording
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation_session import DictationOptions, DictationSession
+from v2m.application.engine_fallback import EngineTally
 from v2m.application.outputs import deliver_all, failed
 from v2m.application.text_refinement import TextRefiner
 from v2m.application.ports import (AudioSource, AudioSpool, EventSink, HistoryStore, Notifier,
@@ -141,7 +142,9 @@ class DictationService:
         options = self._options()
         if language is not None:  # this dictation's own, from `v2m toggle --language`
             options = dataclasses.replace(options, language=language)
-        return DictationSession(self._new_vad(), self._transcriber, self._worker, self._events, options)
+        # The tally records which engine made each pass of this dictation.
+        return DictationSession(self._new_vad(), EngineTally(self._transcriber), self._worker, self._events,
+                                options)
 
     # -- internals --------------------------------------------------------------
 
@@ -182,17 +185,23 @@ class DictationService:
             self._notify("v2m", "No speech detected")
             raise NoSpeech()
         text, refine_error = self._post_process(raw)
-        self._history.append(HistoryRecord(self._started_at, duration, self._transcriber.model_name, text,
+        tally = session.transcriber
+        engine = tally.engine if isinstance(tally, EngineTally) else ""
+        fallback = tally.fell_back if isinstance(tally, EngineTally) else ""
+        model = tally.model_label if isinstance(tally, EngineTally) else self._transcriber.model_name
+        self._history.append(HistoryRecord(self._started_at, duration, model, text,
                                            raw=raw, language=session.options.language or "").to_dict())
         self._spool.discard()  # the words are safe in the history now
         outputs = deliver_all(text, self._new_sinks())
         problems = [f"{', '.join(failed(outputs))} failed"] if failed(outputs) else []
         problems += ["raw text: refinement failed"] if refine_error else []
+        problems += ["transcribed locally: the remote engine failed"] if fallback else []
         self._notify("v2m" + (f" ({'; '.join(problems)})" if problems else ""), text)
         reply = {"state": DaemonState.IDLE.value, "transcription": text,
                  "duration_s": duration, "outputs": outputs, "stop_path": session.stop_path,
                  # CLOCK_MONOTONIC is shared by all processes: benchmarks compare it with theirs.
-                 "first_frame_at": session.first_frame_at}
+                 "first_frame_at": session.first_frame_at, "engine": engine}
+        reply = {**reply, "engine_fallback": fallback} if fallback else reply
         return {**reply, "refine_error": refine_error} if refine_error else reply
 
     def _post_process(self, raw: str) -> tuple[str, str | None]:

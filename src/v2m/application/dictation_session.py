@@ -87,6 +87,11 @@ class DictationSession:
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
 
     @property
+    def transcriber(self) -> Transcriber:
+        """What this session transcribes with (the dictation's EngineTally)."""
+        return self._transcriber
+
+    @property
     def duration_s(self) -> float:
         return len(self.pcm) / (FRAME_BYTES * 1000 / FRAME_MS)
 

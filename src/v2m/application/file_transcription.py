@@ -39,7 +39,10 @@ class FileTranscriptionService:
             self._control.claim(DaemonState.TRANSCRIBING, DaemonState.IDLE)
         log.info("transcribed %s (%.0f s of audio) in %.1f s", path, transcript.duration_s,
                  time.monotonic() - started)
-        return {**subtitles.to_dict(transcript), "transcription": transcript.text}
+        engine = {"engine": getattr(self._transcriber, "last_engine", "") or "local"}
+        if fallback := getattr(self._transcriber, "last_fallback", ""):
+            engine["engine_fallback"] = fallback
+        return {**subtitles.to_dict(transcript), "transcription": transcript.text, **engine}
 
     def _progress(self, path: str, done_s: float, total_s: float) -> None:
         self._events.publish({"type": "file_progress", "path": path,

@@ -4,7 +4,10 @@ import click
 
 
 @click.command()
-def daemon() -> None:
+@click.option("--serve", is_flag=True,
+              help="Also serve the model to other apps (OpenAI audio API) on [server] listen, "
+                   "or 127.0.0.1:8765; `v2m serve token` prints the key.")
+def daemon(serve: bool) -> None:
     """Run the daemon in the foreground (start it at login).
 
     \b
@@ -14,4 +17,4 @@ def daemon() -> None:
     """
     from v2m.daemon import run
 
-    sys.exit(run())
+    sys.exit(run(serve=serve))

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("v2m.cli.models_cmd", "models", "Pull, list, remove and import Whisper models."),
     "config": ("v2m.cli.config_cmd", "config", "Show or change settings."),
     "service": ("v2m.cli.service_cmd", "service", "Start the daemon at login (systemd user unit)."),
+    "serve": ("v2m.cli.serve_cmd", "serve", "Serve the model to other apps (OpenAI audio API); `serve token`."),
     "doctor": ("v2m.cli.doctor_cmd", "doctor", "Check the daemon, microphone, outputs, model and socket."),
     "setup": ("v2m.cli.setup_cmd", "setup", "Guided first run: microphone, model, output, service, key."),
 }

@@ -31,6 +31,34 @@ class DecodeOptions:
     beam_size: int = 5
     streaming: bool = True
     fast_stop: bool = True
+    engine: str = "local"  # local | openai
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteEngineOptions:
+    """[transcription.remote]: read at each pass or file (keep_local_warm, cooldown_s at start)."""
+
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "whisper-1"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 10.0
+    file_timeout_s: float = 300.0
+    cooldown_s: float = 30.0
+    upload_format: str = "flac"
+    keep_local_warm: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerOptions:
+    """[server]: `v2m serve`, read when the daemon starts."""
+
+    listen: str = ""
+    auth: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    max_upload_mb: float = 25.0
+    max_queue: int = 4
+    queue_timeout_s: float = 60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,10 +107,12 @@ class LogOptions:
 SECTIONS: dict[str, tuple[str, type]] = {
     "model": ("transcription", ModelLoadOptions),
     "decode": ("transcription", DecodeOptions),
+    "remote": ("transcription.remote", RemoteEngineOptions),
     "audio": ("audio", AudioOptions),
     "output": ("output", OutputOptions),
     "text": ("text", TextOptions),
     "llm": ("llm", LlmOptions),
+    "server": ("server", ServerOptions),
     "log": ("log", LogOptions),
 }
 
@@ -91,19 +121,28 @@ SECTIONS: dict[str, tuple[str, type]] = {
 class Settings:
     model: ModelLoadOptions = ModelLoadOptions()
     decode: DecodeOptions = DecodeOptions()
+    remote: RemoteEngineOptions = RemoteEngineOptions()
     audio: AudioOptions = AudioOptions()
     output: OutputOptions = OutputOptions()
     text: TextOptions = TextOptions()
     llm: LlmOptions = LlmOptions()
+    server: ServerOptions = ServerOptions()
     log: LogOptions = LogOptions()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
         """From a config already validated by config.schema."""
-        return cls(**{part: _read(kind, config[section]) for part, (section, kind) in SECTIONS.items()})
+        return cls(**{part: _read(kind, _section(config, section)) for part, (section, kind) in SECTIONS.items()})
 
 
 T = TypeVar("T")
+
+
+def _section(config: Mapping[str, Any], dotted: str) -> Mapping[str, Any]:
+    """config["transcription"]["remote"] for "transcription.remote"."""
+    for part in dotted.split("."):
+        config = config[part]
+    return config
 
 
 def _read(kind: type[T], section: Mapping[str, Any]) -> T:
