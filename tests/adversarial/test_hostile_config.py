@@ -8,7 +8,6 @@ import errno
 import json
 import math
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -205,32 +204,23 @@ def test_symlinked_config_file_is_written_through(xdg, tmp_path):
     assert sorted(os.listdir(link.parent)) == ["config.toml"]
 
 
-def test_read_only_config_dir_is_a_config_error(other_user):
-    shared = other_user.shared_tmp()
+def test_read_only_config_dir_is_a_config_error(xdg):
+    """A read-only config dir: a tmpfs remounted read-only (root ignores
+    permission bits, not a read-only mount)."""
+    cfg_dir = xdg["XDG_CONFIG_HOME"] / "v2m"
+    cfg_dir.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(cfg_dir)], check=True)
     try:
-        home = shared / "home"
-        dirs = {var: home / name for var, name in [
-            ("XDG_CONFIG_HOME", ".config"), ("XDG_RUNTIME_DIR", "run"), ("XDG_STATE_HOME", "state"),
-            ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")]}
-        cfg_dir = dirs["XDG_CONFIG_HOME"] / "v2m"
-        for d in [home, *dirs.values(), cfg_dir]:
-            d.mkdir(parents=True, exist_ok=True)
-            os.chown(d, other_user.UID, other_user.GID)
-            d.chmod(0o700)
         cfg = cfg_dir / "config.toml"
         cfg.write_text('[log]\nlevel = "info"\n')
-        os.chown(cfg, other_user.UID, other_user.GID)
-        cfg_dir.chmod(0o500)
-        env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8",
-               **{k: str(v) for k, v in dirs.items()}}
-        out = other_user.run(*v2m_argv(), "config", "set", "log.level", "debug", env=env)
+        subprocess.run(["mount", "-o", "remount,ro", str(cfg_dir)], check=True)
+        out = run_v2m("config", "set", "log.level", "debug")
         assert out.returncode == 1, out.stderr
         assert "Traceback" not in out.stderr and "cannot write" in out.stderr and str(cfg) in out.stderr
         assert cfg.read_text() == '[log]\nlevel = "info"\n'
         assert os.listdir(cfg_dir) == ["config.toml"]
     finally:
-        subprocess.run(["chmod", "-R", "u+rwx", str(shared)], check=False)
-        shutil.rmtree(shared, ignore_errors=True)
+        subprocess.run(["umount", "-l", str(cfg_dir)], check=True)
 
 
 @pytest.fixture
