@@ -61,3 +61,64 @@ def test_rules_from_the_config_table():
 
     rules = from_config({"replacements": ["e mail => email"], "spoken_punctuation": True})
     assert apply("send an e mail period", rules) == "Send an email."
+
+
+SPOKEN_ES = TextRules(spoken_punctuation=True, language="es")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("hola coma cómo estás signo de interrogación", "¿Hola, cómo estás?"),
+    ("uno punto y coma dos dos puntos tres punto", "Uno; dos: tres."),       # "punto y coma" wins over "punto"
+    ("qué bien signo de exclamación nueva línea adiós punto", "¡Qué bien!\nAdiós."),
+    ("llamé a Juan abrir paréntesis mi primo cerrar paréntesis ayer punto", "Llamé a Juan (mi primo) ayer."),
+    ("primero punto nuevo párrafo segundo", "Primero.\n\nSegundo"),
+    ("él vino punto él se fue signo de interrogación", "Él vino. ¿Él se fue?"),
+    ("abrir interrogación vienes mañana cerrar interrogación", "¿Vienes mañana?"),
+    ("Hola, coma, ¿cómo estás? Signo de interrogación.", "Hola, ¿cómo estás?"),  # Whisper's own marks
+    ("cuesta 3.5 euros signo de interrogación", "¿Cuesta 3.5 euros?"),
+    ("fin punto y aparte otro", "Fin.\n\nOtro"),
+])
+def test_spanish_spoken_punctuation(raw, expected):
+    assert apply(raw, SPOKEN_ES) == expected
+    assert apply(raw, SPOKEN, language="es") == expected  # the dictation's language overrides
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("hola signo de interrogacion", "¿Hola?"), ("qué bien SIGNO DE EXCLAMACION", "¡Qué bien!"),
+    ("nueva linea uno nuevo parrafo dos", "\nUno\n\nDos"), ("a abrir parentesis b cerrar parentesis", "A (b)"),
+])
+def test_spanish_accents_and_case_are_optional(raw, expected):
+    assert apply(raw, SPOKEN_ES) == expected
+
+
+def test_no_opening_mark_for_an_empty_sentence():
+    assert apply("signo de interrogación", SPOKEN_ES) == "?"
+
+
+def test_tables_follow_the_language():
+    assert apply("hola coma amigo", SPOKEN) == "Hola coma amigo"          # English rules: "coma" is a word
+    assert apply("hello comma friend", SPOKEN_ES) == "Hello comma friend"  # Spanish rules: "comma" is
+    assert apply("hallo Komma Freund Punkt", SPOKEN, language="de") == "Hallo, Freund."
+
+
+@pytest.mark.parametrize("language", ["fr", "auto", "", "xx", "EN"])
+def test_languages_without_a_table_use_english(language):
+    assert apply("one comma two period", SPOKEN, language=language) == "One, two."
+    assert apply("one comma two period", TextRules(spoken_punctuation=True, language=language)) == "One, two."
+
+
+def test_the_language_comes_from_the_config_too():
+    from v2m.domain.text_rules import from_config
+
+    rules = from_config({"spoken_punctuation": True}, language="es")
+    assert apply("sí punto", rules) == "Sí."
+    assert from_config({}).language == "en"
+
+
+def test_every_table_is_well_formed():
+    from v2m.domain import spoken
+
+    assert set(spoken.TABLES) >= {"en", "es"} and spoken.table(None) is spoken.TABLES["en"]
+    for table in spoken.TABLES.values():
+        assert table.words and all(k == k.lower().strip() and v for k, v in table.words.items())
+        assert set(table.opening) <= set(table.words.values())

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 
+from v2m.domain.errors import ConfigError
+from v2m.domain.model_catalog import CATALOG
+
 LANGUAGES: dict[str, str] = {
     "en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ru": "Russian",
     "ko": "Korean", "fr": "French", "ja": "Japanese", "pt": "Portuguese", "tr": "Turkish",
@@ -73,3 +76,49 @@ def parse_language(text: str) -> tuple[str, str]:
     close = suggest_languages(text)
     tip = f"; did you mean {', '.join(close)}?" if close else ""
     raise ValueError(f"unknown language {text!r}{tip}")
+
+
+# The languages an English-only model (tiny.en, base.en, ...) can be set to.
+ENGLISH_ONLY_LANGUAGES = ("en", "auto")
+
+
+def is_english_only(model_name: str) -> bool:
+    """A catalog model marked English-only, or any model (name or path) ending in ".en"."""
+    name = model_name.strip().rstrip("/").rsplit("/", 1)[-1]
+    entry = CATALOG.get(name)
+    return entry.english_only if entry else name.lower().endswith(".en")
+
+
+def _code(language: str) -> str | None:
+    """A language's code, "auto", or None for no language (the language check reports that)."""
+    key = _key(language)
+    if key == "auto":
+        return key
+    try:
+        return parse_language(key)[0]
+    except ValueError:
+        return None
+
+
+def check_model_language(model_name: str, language: str) -> None:
+    """Raise ConfigError when an English-only model is set to another language.
+
+    Names both keys, transcription.model and transcription.language, and the
+    two ways out.
+    """
+    code = _code(language)
+    if code is None or code in ENGLISH_ONLY_LANGUAGES or not is_english_only(model_name):
+        return
+    stem = model_name.strip().rsplit(".", 1)[0]
+    multilingual = stem if stem in CATALOG else "base"
+    raise ConfigError(
+        f"transcription.model = {model_name!r} is English-only, but transcription.language = "
+        f"{language!r}", f"set transcription.language to \"en\" or \"auto\", or pick a multilingual "
+        f"model such as {multilingual!r} (`v2m models pull {multilingual}`)")
+
+
+def effective_language(model_name: str, language: str) -> str:
+    """The language a pass runs in: "auto" on an English-only model is "en"
+    (no detection to run); otherwise the setting's code, "auto" included."""
+    code = _code(language) or language
+    return "en" if code == "auto" and is_english_only(model_name) else code

@@ -1,0 +1,134 @@
+"""Every language, every script, on the multilingual `base` model.
+
+espeak-ng speech in Russian and Mandarin goes through faster-whisper and the
+real hallucination gate (as WhisperFileTranscriber's `_is_speech` applies it)
+and comes back in its own script; silence and noise still come back empty;
+the language is detected on the quick pass's 10 s window.
+
+espeak-ng 1.51's `cmn` voice reads Chinese characters as pinyin spelled out
+in English ("jin one tian one"); `cmn-latn-pinyin` speaks them as Mandarin.
+`base` hears espeak-ng's Russian as Polish or Czech when left to detect, so
+the Russian and Mandarin passes are told their language, as a dictation set
+to it would be.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+
+from tests.support import multilingual
+from tests.support.speech import RATE, read_pcm, say
+from v2m.domain.hallucination import SegmentScore, keep_segment
+from v2m.infrastructure.asr.language_detect import (LOW_CONFIDENCE, detect_language,
+                                                    detect_language_features, short_features)
+
+pytestmark = pytest.mark.skipif(not multilingual.available(),
+                                reason="needs " + " and ".join(multilingual.PACKAGES))
+
+SPEECH = {
+    "ru": ("ru", ["Сегодня хорошая погода, и мы пойдём гулять в парк.", "Сегодня хорошая погода."]),
+    "zh": ("cmn-latn-pinyin", ["我们晚上一起吃饭吧。", "我明天要去北京。"]),
+    "es": ("es", ["Mañana vamos a visitar a mis abuelos en el campo.",
+                  "La biblioteca abre temprano los sábados por la mañana."]),
+    "en": ("en-us", ["The quick brown fox jumps over the lazy dog.",
+                     "Please send the quarterly report to my manager by Friday."]),
+}
+
+
+@pytest.fixture(scope="module")
+def base():
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(multilingual.base_model_path()), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@pytest.fixture(scope="module")
+def voices(tmp_path_factory):
+    d = tmp_path_factory.mktemp("voices")
+    return {(lang, i): floats(read_pcm(say(text, d / f"{lang}{i}.wav", voice=voice)))
+            for lang, (voice, texts) in SPEECH.items() for i, text in enumerate(texts)}
+
+
+def floats(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+
+
+def gated_text(model, audio: np.ndarray, language: str | None, vad_filter: bool = True) -> str:
+    """What survives the gate, segment by segment, as in whisper_file_transcriber._is_speech
+    (speech share 1: the VAD already passed it, or was fooled)."""
+    segments, _ = model.transcribe(audio, language=language, beam_size=5, vad_filter=vad_filter,
+                                   condition_on_previous_text=False)
+    kept = []
+    for seg in segments:
+        window = audio[int(max(seg.start, 0) * RATE):max(int(seg.end * RATE), int(max(seg.start, 0) * RATE) + 1)]
+        rms = float(np.sqrt(np.mean(np.square(window)))) if len(window) else 0.0
+        if keep_segment(SegmentScore(seg.text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio),
+                        speech_ratio=1.0, rms=rms, language=language):
+            kept.append(seg.text.strip())
+    return " ".join(kept)
+
+
+def share_of(text: str, script: str) -> float:
+    """Share of the letters in `text` whose Unicode name starts with `script`."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(unicodedata.name(c, "").startswith(script) for c in letters) / max(len(letters), 1)
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_russian_comes_back_in_cyrillic(base, voices, i):
+    text = gated_text(base, voices["ru", i], "ru")
+    assert text and share_of(text, "CYRILLIC") > 0.9, text
+    assert "погода" in text.lower(), text
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_mandarin_comes_back_in_han(base, voices, i):
+    text = gated_text(base, voices["zh", i], "zh")
+    assert text and share_of(text, "CJK UNIFIED IDEOGRAPH") > 0.9, text
+
+
+def test_spanish_keeps_its_accents_and_words(base, voices):
+    text = gated_text(base, voices["es", 1], "es")
+    assert "biblioteca" in text.lower() and share_of(text, "LATIN") == 1.0, text
+
+
+def noise(seconds: float, amplitude: float, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).uniform(-1, 1, int(seconds * RATE)) * amplitude).astype(np.float32)
+
+
+@pytest.mark.parametrize("language", [None, "ru", "zh", "es"])
+@pytest.mark.parametrize("amplitude", [0.0, 0.1, 0.6])
+@pytest.mark.parametrize("vad_filter", [True, False])
+def test_silence_and_noise_give_nothing(base, language, amplitude, vad_filter):
+    """With vad_filter off the gate alone decides. (Loud noise read as Russian
+    gives "Редактор субтитров А.Синецкая Корректор А.Егорова", a known invention.)"""
+    assert gated_text(base, noise(3.0, amplitude, seed=7), language, vad_filter) == ""
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("i", [0, 1])
+def test_language_detected_on_the_10s_window(base, voices, lang, i):
+    detected, probability = detect_language(base, voices[lang, i], window_s=10)
+    assert detected == lang, (detected, probability)
+    assert 0.5 < probability <= 1.0
+
+
+def test_short_window_agrees_with_the_full_one_and_encoded_features(base, voices):
+    audio = voices["es", 0]
+    short = detect_language(base, audio, window_s=10)
+    assert detect_language(base, audio, window_s=30)[0] == short[0] == "es"
+    encoded = base.model.encode(short_features(base, audio, 10), to_cpu=False)
+    again = detect_language_features(base, encoded)
+    assert again[0] == short[0] and again[1] == pytest.approx(short[1], abs=0.02)
+    assert short[1] >= LOW_CONFIDENCE
+
+
+def test_english_only_model_needs_no_detection():
+    from v2m.infrastructure.models.model_locator import bundled_model
+    from faster_whisper import WhisperModel
+
+    tiny_en = WhisperModel(str(bundled_model()), device="cpu", compute_type="int8", cpu_threads=1)
+    assert detect_language(tiny_en, np.zeros(RATE, np.float32)) == ("en", 1.0)
