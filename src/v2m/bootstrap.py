@@ -247,10 +247,11 @@ def local_text_commands(config: Mapping[str, Any]) -> TextCommands:
     return TextCommands(lambda: refiner)
 
 
-def text_rules_of(text: TextOptions) -> text_rules.TextRules:
-    """The [text] rules; replacements were validated with the config."""
+def text_rules_of(text: TextOptions, language: str = "en") -> text_rules.TextRules:
+    """The [text] rules; replacements were validated with the config. Spoken
+    commands follow the configured language (a dictation's own overrides it)."""
     return text_rules.TextRules(tuple(text_rules.parse_replacement(r) for r in text.replacements),
-                                text.spoken_punctuation)
+                                text.spoken_punctuation, language if language != "auto" else "en")
 
 
 def setup_logging(config: Mapping[str, Any]) -> None:

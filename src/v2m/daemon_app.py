@@ -100,7 +100,7 @@ class DaemonApp:
             notifier=NotifySendNotifier(lambda: settings().output.notify),
             history=self.history, spool=self.spool, events=self.bus,
             options=lambda: dictation_options(settings()),
-            rules=lambda: text_rules_of(settings().text),
+            rules=lambda: text_rules_of(settings().text, settings().decode.language),
             refiner=lambda: self.refiner if settings().llm.refine else None)
         vocabulary = lambda: text_rules.vocabulary_prompt(list(settings().text.vocabulary))  # noqa: E731
         self.files = FileTranscriptionService(self.control, engine_files, self.worker, self.bus, prompt=vocabulary)

@@ -29,7 +29,7 @@ def test_lists_become_tuples_and_the_settings_are_frozen():
 
 @pytest.mark.parametrize("key,value,reload", [
     ("model", "base.en", True), ("device", "cpu", True), ("compute_type", "int8", True), ("cpu_threads", 2, True),
-    ("language", "de", False), ("beam_size", 2, False), ("fast_stop", False, False),
+    ("language", "auto", False), ("beam_size", 2, False), ("fast_stop", False, False),
 ])
 def test_a_model_load_is_needed_exactly_for_the_load_keys(key, value, reload):
     defaults = schema.load_defaults()

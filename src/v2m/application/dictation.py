@@ -184,7 +184,7 @@ class DictationService:
             self._spool.discard()
             self._notify("v2m", "No speech detected")
             raise NoSpeech()
-        text, refine_error = self._post_process(raw)
+        text, refine_error = self._post_process(raw, session.options.language)
         tally = session.transcriber
         engine = tally.engine if isinstance(tally, EngineTally) else ""
         fallback = tally.fell_back if isinstance(tally, EngineTally) else ""
@@ -204,10 +204,11 @@ class DictationService:
         reply = {**reply, "engine_fallback": fallback} if fallback else reply
         return {**reply, "refine_error": refine_error} if refine_error else reply
 
-    def _post_process(self, raw: str) -> tuple[str, str | None]:
-        """Text rules, then the optional LLM refinement, which falls back to
-        the rule-applied text on any failure (the audio is still spooled)."""
-        text = apply_rules(raw, self._rules())
+    def _post_process(self, raw: str, language: str | None = None) -> tuple[str, str | None]:
+        """Text rules (spoken commands in the dictation's language), then the
+        optional LLM refinement, which falls back to the rule-applied text on
+        any failure (the audio is still spooled)."""
+        text = apply_rules(raw, self._rules(), language=language if language != "auto" else None)
         refiner = self._refiner()
         if refiner is None:
             return text, None

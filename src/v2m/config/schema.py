@@ -324,6 +324,11 @@ def merge(base: Mapping[str, Any], partial: Mapping[str, Any], source: str) -> d
             node = node.setdefault(part, {})
         node[leaf] = value
     _check_size(merged, source)
+    transcription = merged.get("transcription", {})
+    if "model" in transcription and "language" in transcription:
+        from v2m.domain.languages import check_model_language
+
+        check_model_language(transcription["model"], transcription["language"])  # an .en model speaks English
     return merged
 
 
