@@ -161,7 +161,7 @@ class DaemonApp:
 
     def _recover(self) -> None:
         try:
-            count = recover_spool(self.spool, self.history, self.dictation.new_session,
+            count = recover_spool(self.spool, self.history, self.dictation.recovery_session,
                                   self.transcriber.model_name)
             if count:
                 log.info("recovered %d unfinished dictation(s) into the history", count)

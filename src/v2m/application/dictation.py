@@ -142,6 +142,15 @@ class DictationService:
         options = self._options()
         if language is not None:  # this dictation's own, from `v2m toggle --language`
             options = dataclasses.replace(options, language=language)
+        return self._session_with(options)
+
+    def recovery_session(self) -> DictationSession:
+        """For audio a crashed daemon left: nobody is waiting, so one
+        whole-recording pass with the full beam, not the fast stop's
+        shortcuts (which a spool fed at once would take for a stop)."""
+        return self._session_with(dataclasses.replace(self._options(), streaming=False, fast_stop=False))
+
+    def _session_with(self, options: DictationOptions) -> DictationSession:
         # The tally records which engine made each pass of this dictation.
         return DictationSession(self._new_vad(), EngineTally(self._transcriber), self._worker, self._events,
                                 options)
