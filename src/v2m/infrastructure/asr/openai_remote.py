@@ -40,7 +40,6 @@ from v2m.infrastructure.system import http_post
 log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 8 * 2**20  # a verbose_json of a 10 min chunk is a few hundred KiB
-EXCERPT_CHARS = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +110,7 @@ class OpenAiAudioClient:
             log.debug("remote ASR POST %s model=%s %d bytes status=%s in %.0f ms", url, o.model, len(audio),
                       status, (time.monotonic() - started) * 1000)
         if not 200 <= reply.status < 300:
-            excerpt = _excerpt(reply.body, key)
+            excerpt = http_post.error_excerpt(reply.body, key)
             raise RemoteEngineError(f"remote engine {self.name} answered HTTP {reply.status}"
                                     + (f": {excerpt}" if excerpt else ""), _hint(reply.status, o.api_key_env))
         try:  # RecursionError: "[[[[..." nested deeper than the parser goes
@@ -133,7 +132,7 @@ class OpenAiAudioClient:
                                      "not follow it with your audio", "set base_url to the final URL")
         reason = exc.reason if isinstance(exc, http_post.TransportFailed) else exc
         said = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
-        return RemoteEngineError(f"cannot reach remote engine at {where}: {_redact(said, key)}",
+        return RemoteEngineError(f"cannot reach remote engine at {where}: {http_post.redact(said, key)}",
                                  "start the server, or fix [transcription.remote] base_url")
 
 
@@ -219,17 +218,3 @@ def _hint(status: int, api_key_env: str) -> str:
         return "the server is rate-limiting; the local model is used meanwhile"
     return "see the server's log" if status >= 500 else "check [transcription.remote] model and language"
 
-
-def _excerpt(raw: bytes, key: str) -> str:
-    text = " ".join(raw.decode("utf-8", "replace").split())
-    try:  # OpenAI-style {"error": {"message": ...}}
-        error = json.loads(text).get("error")
-        text = error.get("message", text) if isinstance(error, dict) else str(error or text)
-    except (ValueError, AttributeError, RecursionError):
-        pass
-    text = _redact(text, key)
-    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
-
-
-def _redact(text: str, key: str) -> str:
-    return text.replace(key, "***") if key else text

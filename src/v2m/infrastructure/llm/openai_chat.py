@@ -33,7 +33,6 @@ from v2m.infrastructure.system.http_post import (DeadlineExceeded, PostLimits, R
 log = logging.getLogger(__name__)
 
 BACKOFF_S = (0.3, 0.6, 1.2, 2.4)
-EXCERPT_CHARS = 200
 # A chat completion is a few KiB; a reply past this is not one, and is not read.
 MAX_REPLY_BYTES = 4 * 2**20
 
@@ -140,13 +139,13 @@ class OpenAiChatModel:
             return _Failure(LlmError(f"LLM at {self._base_url} has an untrusted TLS certificate: "
                                      f"{reason.verify_message}", "check [llm] base_url"), retryable=False)
         return _Failure(LlmError(
-            f"cannot reach LLM at {self._base_url}: {_redact(_describe(reason), key)}",
+            f"cannot reach LLM at {self._base_url}: {http_post.redact(_describe(reason), key)}",
             "start the server (e.g. `ollama serve`) or fix [llm] base_url"),
             retryable=not isinstance(reason, ValueError))  # a bad URL or header stays bad
 
     def _redirect_error(self, exc: RedirectRefused, key: str) -> LlmError:
         parts = urlsplit(exc.location)
-        where = _redact(parts._replace(query="", fragment="").geturl(), key)[:EXCERPT_CHARS]
+        where = http_post.redact(parts._replace(query="", fragment="").geturl(), key)[:http_post.EXCERPT_CHARS]
         said = f"LLM at {self._base_url} redirected (HTTP {exc.status}) to {where}"
         if exc.cross_origin:
             return LlmError(f"{said}, another origin: v2m does not send credentials or your text to "
@@ -158,7 +157,7 @@ class OpenAiChatModel:
                         "set [llm] base_url to the URL it redirects to")
 
     def _http_failure(self, code: int, body: bytes, key: str) -> _Failure:
-        excerpt = _excerpt(body, key)
+        excerpt = http_post.error_excerpt(body, key)
         if code in (401, 403):
             hint = (f"check the API key in ${self._api_key_env}" if self._api_key_env
                     else "the server wants an API key: set [llm] api_key_env")
@@ -185,21 +184,6 @@ class OpenAiChatModel:
             content = "".join(t for t in texts if isinstance(t, str))
         return content if isinstance(content, str) else ""
 
-
-def _excerpt(raw: bytes, key: str) -> str:
-    """A short, single-line piece of an error body; a server may echo the key back."""
-    text = " ".join(raw.decode("utf-8", "replace").split())
-    try:  # OpenAI-style {"error": {"message": ...}}
-        error = json.loads(text).get("error")
-        text = error.get("message", text) if isinstance(error, dict) else str(error or text)
-    except (ValueError, AttributeError, RecursionError):
-        pass
-    text = _redact(text, key)
-    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
-
-
-def _redact(text: str, key: str) -> str:
-    return text.replace(key, "***") if key else text
 
 
 def _describe(reason: object) -> str:

@@ -22,6 +22,7 @@ are replies. Nothing here logs headers or bodies.
 from __future__ import annotations
 
 import base64
+import json
 import http.client
 import ipaddress
 import socket
@@ -279,3 +280,24 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass  # already closed by either side
+
+
+EXCERPT_CHARS = 200
+
+
+def error_excerpt(raw: bytes, key: str = "") -> str:
+    """A short, single-line piece of an error body, with `key` masked: a
+    server may echo the credential back. OpenAI-style bodies give their
+    error message."""
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    try:  # {"error": {"message": ...}}
+        error = json.loads(text).get("error")
+        text = error.get("message", text) if isinstance(error, dict) else str(error or text)
+    except (ValueError, AttributeError, RecursionError):
+        pass
+    text = redact(text, key)
+    return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+
+
+def redact(text: str, key: str) -> str:
+    return text.replace(key, "***") if key else text
