@@ -66,7 +66,7 @@ def _serve(store: TomlConfigStore, serve: bool = False) -> tuple[int, bool]:
         return 1, False
     app.start()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda num, _frame: app.stop_requested.set())
+        signal.signal(signum, lambda _num, _frame: app.stop_requested.set())
     log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
     app.stop_requested.wait()
     log.info("shutting down")
