@@ -228,7 +228,10 @@ def build_sinks(output: OutputOptions) -> list:
     from v2m.infrastructure.output.clipboard import ClipboardSink
     from v2m.infrastructure.output.keyboard import PasteSink, TypeSink
 
-    kinds = {"clipboard": ClipboardSink, "type": TypeSink, "paste": PasteSink}
+    kinds = {"clipboard": lambda: ClipboardSink(),
+             "type": lambda: TypeSink(delay_ms=output.typing_delay_ms, separator=output.separator,
+                                      paste_keys=output.paste_keys),
+             "paste": lambda: PasteSink(separator=output.separator, paste_keys=output.paste_keys)}
     return [kinds[name]() for name in output.sinks]
 
 

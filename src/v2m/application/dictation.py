@@ -13,7 +13,7 @@ from v2m.application.commands import CancelRecording, StartRecording, StopRecord
 from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation_session import DictationOptions, DictationSession
 from v2m.application.engine_fallback import EngineTally
-from v2m.application.outputs import deliver_all, failed
+from v2m.application.outputs import deliver_all, failed, problems, warned
 from v2m.application.text_refinement import TextRefiner
 from v2m.application.ports import (AudioSource, AudioSpool, EventSink, HistoryStore, Notifier,
                                    TextSink, Transcriber, VoiceDetector)
@@ -202,10 +202,14 @@ class DictationService:
                                            raw=raw, language=session.options.language or "").to_dict())
         self._spool.discard()  # the words are safe in the history now
         outputs = deliver_all(text, self._new_sinks())
-        problems = [f"{', '.join(failed(outputs))} failed"] if failed(outputs) else []
-        problems += ["raw text: refinement failed"] if refine_error else []
-        problems += ["transcribed locally: the remote engine failed"] if fallback else []
-        self._notify("v2m" + (f" ({'; '.join(problems)})" if problems else ""), text)
+        summary = [f"{', '.join(failed(outputs))} failed"] if failed(outputs) else []
+        summary += [f"{', '.join(warned(outputs))}: see below"] if warned(outputs) else []
+        summary += ["raw text: refinement failed"] if refine_error else []
+        summary += ["transcribed locally: the remote engine failed"] if fallback else []
+        # Each output's reason before the text: the notification body is cut at 500 characters.
+        reasons = problems(outputs)
+        self._notify("v2m" + (f" ({'; '.join(summary)})" if summary else ""),
+                     "\n".join(reasons + ["", text]) if reasons else text)
         reply = {"state": DaemonState.IDLE.value, "transcription": text,
                  "duration_s": duration, "outputs": outputs, "stop_path": session.stop_path,
                  # CLOCK_MONOTONIC is shared by all processes: benchmarks compare it with theirs.

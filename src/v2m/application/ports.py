@@ -75,8 +75,10 @@ class TextSink(Protocol):
     @property
     def name(self) -> str: ...
 
-    def deliver(self, text: str) -> None:
-        """Put the text where the user wants it; raises OutputError."""
+    def deliver(self, text: str) -> str | None:
+        """Put the text where the user wants it; raises OutputError. Returns a
+        note when the text landed, but not as asked (e.g. on the clipboard
+        because the compositor refuses virtual keyboards)."""
 
 
 class Notifier(Protocol):
