@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
 from tests.support.wer import wer, words  # noqa: E402
-from v2m.domain.subtitles import TimedSegment, TimedWord, cues_from_words  # noqa: E402
+from v2m.domain.subtitles import cues_from_words  # noqa: E402
+from v2m.domain.transcript import TimedSegment, TimedWord
 from v2m.infrastructure.asr.faster_whisper_transcriber import WhisperOptions  # noqa: E402
 from v2m.infrastructure.models.model_locator import bundled_model  # noqa: E402
 from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber  # noqa: E402

@@ -280,7 +280,7 @@ class GatedFileTranscriber:
         self.started = threading.Event()
 
     def transcribe_file(self, path, on_progress=None, prompt=""):
-        from v2m.domain.subtitles import FileTranscript
+        from v2m.domain.transcript import FileTranscript
 
         self.started.set()
         self.release.wait(10)

@@ -8,7 +8,7 @@ from v2m.application.commands import TranscribeFile
 from v2m.application.file_transcription import FileTranscriptionService
 from v2m.domain.errors import InvalidState, MediaError
 from v2m.domain.state import DaemonState
-from v2m.domain.subtitles import FileTranscript, TimedSegment
+from v2m.domain.transcript import FileTranscript, TimedSegment
 
 
 class FakeFileTranscriber:

@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from v2m.domain.subtitles import (FORMATS, CueOptions, FileTranscript, TimedSegment, TimedWord, clean_timeline,
-                                  cues_from_words, from_dict, render, timestamp, to_dict)
+from v2m.domain.subtitles import (FORMATS, CueOptions, clean_timeline, cues_from_words, from_dict, render, timestamp,
+                                  to_dict)
+from v2m.domain.transcript import FileTranscript, TimedSegment, TimedWord
 
 SRT_CUE = re.compile(r"(\d+)\n(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):(\d{2}),(\d{3})\n(.+)\n")
 VTT_CUE = re.compile(r"(\d{2,}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2,}):(\d{2}):(\d{2})\.(\d{3})\n(.+)\n")

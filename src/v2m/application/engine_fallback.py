@@ -26,7 +26,7 @@ from typing import Any, Callable
 from v2m.application.ports import FileTranscriber, Transcriber
 from v2m.domain.errors import MediaError
 from v2m.domain.hallucination import SegmentScore
-from v2m.domain.subtitles import FileTranscript
+from v2m.domain.transcript import FileTranscript
 from v2m.domain.transcript import DecodeRequest
 
 log = logging.getLogger(__name__)

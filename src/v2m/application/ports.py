@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from v2m.application.model_types import InstalledModel, RemoteFile, RemoteModel  # noqa: F401
 from v2m.domain.hallucination import SegmentScore
-from v2m.domain.subtitles import FileTranscript
+from v2m.domain.transcript import FileTranscript
 from v2m.domain.transcript import DecodeRequest
 
 

@@ -8,33 +8,9 @@ import json
 import math
 from typing import Any, Mapping, Sequence
 
+from v2m.domain.transcript import FileTranscript, TimedSegment, TimedWord
+
 FORMATS = ("txt", "srt", "vtt", "json")
-
-
-@dataclasses.dataclass(frozen=True)
-class TimedSegment:
-    start_s: float
-    end_s: float
-    text: str
-
-
-@dataclasses.dataclass(frozen=True)
-class FileTranscript:
-    path: str
-    duration_s: float
-    language: str
-    segments: tuple[TimedSegment, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
-
-
-@dataclasses.dataclass(frozen=True)
-class TimedWord:
-    start_s: float
-    end_s: float
-    text: str  # as Whisper gives it: with its leading space, and punctuation attached
 
 
 @dataclasses.dataclass(frozen=True)

@@ -75,3 +75,32 @@ class DecodeRequest:
     before: HeardBefore | None = None
     # An ISO code or "auto"; None: the engine's configured language.
     language: str | None = None
+
+
+# Timed transcripts of files (subtitles renders them).
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedSegment:
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FileTranscript:
+    path: str
+    duration_s: float
+    language: str
+    segments: tuple[TimedSegment, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedWord:
+    start_s: float
+    end_s: float
+    text: str  # as Whisper gives it: with its leading space, and punctuation attached

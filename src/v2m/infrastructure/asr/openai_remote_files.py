@@ -16,7 +16,8 @@ import logging
 from typing import Any, Callable
 
 from v2m.domain import transcript as text_tools
-from v2m.domain.subtitles import FileTranscript, TimedSegment, clean_timeline
+from v2m.domain.subtitles import clean_timeline
+from v2m.domain.transcript import FileTranscript, TimedSegment
 from v2m.infrastructure.asr.openai_remote import OpenAiAudioClient, request_fields, wav_bytes
 from v2m.infrastructure.audio.audio_chunks import ChunkOptions, chunks
 from v2m.infrastructure.audio.media_files import SAMPLE_RATE_HZ, open_audio

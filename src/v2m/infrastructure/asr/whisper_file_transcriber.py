@@ -7,7 +7,8 @@ import logging
 from typing import Callable, Iterable
 
 from v2m.domain.hallucination import GateOptions, SegmentScore, keep_segment
-from v2m.domain.subtitles import FileTranscript, TimedSegment, TimedWord, clean_timeline, cues_from_words
+from v2m.domain.subtitles import clean_timeline, cues_from_words
+from v2m.domain.transcript import FileTranscript, TimedSegment, TimedWord
 from v2m.infrastructure.audio.audio_chunks import Chunk, ChunkOptions, chunks
 from v2m.infrastructure.asr.faster_whisper_transcriber import WhisperOptions
 from v2m.infrastructure.audio.media_files import SAMPLE_RATE_HZ, open_audio

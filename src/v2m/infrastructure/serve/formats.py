@@ -12,7 +12,8 @@ import json
 from typing import Any, Mapping
 
 from v2m.domain.languages import LANGUAGES
-from v2m.domain.subtitles import FileTranscript, TimedSegment, render
+from v2m.domain.subtitles import render
+from v2m.domain.transcript import FileTranscript, TimedSegment
 
 FORMATS = ("json", "text", "srt", "vtt", "verbose_json")
 GRANULARITIES = ("segment", "word")
