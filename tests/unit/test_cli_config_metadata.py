@@ -4,7 +4,7 @@ import pytest
 
 from v2m.cli.config_cmd import applies_message
 from v2m.cli.config_values import parse_value
-from v2m.config import schema
+from v2m.config import applies, schema
 from v2m.config.settings import ModelLoadOptions
 from v2m.domain.errors import ConfigError
 
@@ -13,21 +13,21 @@ KEYS = sorted(schema.flatten(schema.load_defaults()))
 
 @pytest.mark.parametrize("key", KEYS)
 def test_each_key_of_config_toml_has_exactly_one_entry(key):
-    in_table, reloads = key in schema.APPLIES, key in schema.model_load_keys()
-    assert in_table != reloads, f"{key}: give it an entry in schema.APPLIES (or make it a model-load key)"
-    how, why = schema.applies(key)
-    assert how in (schema.LIVE, schema.RELOAD, schema.RESTART) and why.strip()
+    in_table, reloads = key in applies.APPLIES, key in applies.model_load_keys()
+    assert in_table != reloads, f"{key}: give it an entry in applies.APPLIES (or make it a model-load key)"
+    how, why = applies.applies(key)
+    assert how in (applies.LIVE, applies.RELOAD, applies.RESTART) and why.strip()
 
 
 def test_no_entry_names_a_key_that_config_toml_lacks():
-    assert set(schema.APPLIES) <= set(KEYS)
-    assert schema.model_load_keys() <= set(KEYS)
+    assert set(applies.APPLIES) <= set(KEYS)
+    assert applies.model_load_keys() <= set(KEYS)
 
 
 def test_model_load_keys_follow_the_daemons_reload_test():
-    assert schema.model_load_keys() == {f"transcription.{name}" for name in ModelLoadOptions.__dataclass_fields__}
-    assert schema.applies("transcription.model")[0] == schema.RELOAD
-    assert schema.applies("log.level")[0] == schema.LIVE
+    assert applies.model_load_keys() == {f"transcription.{name}" for name in ModelLoadOptions.__dataclass_fields__}
+    assert applies.applies("transcription.model")[0] == applies.RELOAD
+    assert applies.applies("log.level")[0] == applies.LIVE
 
 
 def _effective(**flat):
@@ -39,7 +39,7 @@ def test_applies_message_for_each_kind(monkeypatch):
     assert applies_message("log.level", "info", _effective()).startswith("applies now")
     assert "loads the model" in applies_message("transcription.model", "tiny.en", _effective())
     assert "not running" in applies_message("log.level", "debug", None)
-    monkeypatch.setitem(schema.APPLIES, "log.level", (schema.RESTART, "read at start"))
+    monkeypatch.setitem(applies.APPLIES, "log.level", (applies.RESTART, "read at start"))
     message = applies_message("log.level", "info", _effective())
     assert "takes effect after `systemctl --user restart v2m`" in message and "read at start" in message
 

@@ -10,7 +10,7 @@ import click
 
 from v2m.cli.config_values import parse_value
 from v2m.cli.conventions import CONTEXT_SETTINGS, SuggestingGroup, say
-from v2m.config import schema as config_schema, paths
+from v2m.config import applies, paths, schema as config_schema
 from v2m.domain.errors import ConfigError, DaemonNotRunning
 from v2m.ipc import client
 
@@ -185,9 +185,9 @@ def applies_message(key: str, value: Any, effective: Mapping[str, Any] | None) -
         variable = config_schema.ENV_PREFIX + key.upper().replace(".", "__")
         return (f"saved, but the daemon's environment sets {variable}, which wins over the file; "
                 f"unset it where the daemon starts, then {RESTART_HINT}")
-    how, why = config_schema.applies(key)
-    if how == config_schema.RESTART:
+    how, why = applies.applies(key)
+    if how == applies.RESTART:
         return f"saved; takes effect after {RESTART_HINT} ({why})"
-    if how == config_schema.RELOAD:
+    if how == applies.RELOAD:
         return f"applies now: {why}"
     return f"applies now ({why})"
