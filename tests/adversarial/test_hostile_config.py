@@ -141,11 +141,14 @@ def test_languages_by_code_or_name_are_stored_as_codes(xdg, given_, code):
     flat = config_schema.validate_partial({"transcription": {"language": given_}}, "update")
     assert flat["transcription.language"] == code
     store = TomlConfigStore(paths.config_file(), environ={})
-    assert store.update({"transcription": {"language": given_}})["transcription"]["language"] == code
+    # A multilingual model: an English-only one takes only "en" or "auto".
+    updated = store.update({"transcription": {"model": "tiny", "language": given_}})
+    assert updated["transcription"]["language"] == code
     assert f'language = "{code}"' in paths.config_file().read_text()
 
 
 def test_config_set_language_name_prints_the_code(xdg):
+    assert run_v2m("config", "set", "transcription.model", "tiny").returncode == 0  # multilingual
     out = run_v2m("config", "set", "transcription.language", "french")
     assert out.returncode == 0 and out.stdout.strip() == 'transcription.language = "fr"'
     bad = run_v2m("config", "set", "transcription.language", "zz")
