@@ -46,10 +46,21 @@ def _quiet_alsa() -> None:
 
 def _open_portaudio():
     """PortAudio's device scan also probes JACK, which prints to fd 2 when no
-    JACK server runs; hide fd 2 for the scan (the log file is unaffected)."""
+    JACK server runs; hide fd 2 for the scan (the log file is unaffected).
+
+    PortAudio aborts the process when ALSA has no configuration, so that is
+    checked first (alsa_probe): a missing or broken audio stack is an
+    AudioDeviceError saying what to install, never the end of the daemon."""
+    from v2m.infrastructure.audio.alsa_probe import check_portaudio_safe
+
     _quiet_alsa()
+    check_portaudio_safe()
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
-    import pyaudio
+    try:
+        import pyaudio
+    except ImportError as exc:  # libportaudio.so.2 or the libasound.so.2 it needs is missing
+        raise AudioDeviceError(f"cannot load PortAudio: {exc}",
+                               "install libasound2 (Debian/Ubuntu), alsa-lib (Fedora/Arch)") from None
 
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
