@@ -64,9 +64,11 @@ def _serve(store: TomlConfigStore, serve: bool = False) -> tuple[int, bool]:
     except V2mError as exc:
         log.error("%s", exc)
         return 1, False
-    app.start()
+    # Before the socket exists: a SIGTERM sent as soon as the daemon answers
+    # must stop it cleanly, not kill it with the default action.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _num, _frame: app.stop_requested.set())
+    app.start()
     log.info("v2m %s daemon ready, pid %d", __version__, os.getpid())
     app.stop_requested.wait()
     log.info("shutting down")
