@@ -250,7 +250,7 @@ def test_our_own_daemon_is_trusted(daemon):  # noqa: F811
 @pytest.fixture(scope="module")
 def fastclient(tmp_path_factory) -> Path:
     if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the C fast client")
+        pytest.fail("gcc is needed to build the C fast client (make apt)")
     out = tmp_path_factory.mktemp("fastclient") / "v2m"
     # build.sh generates the client's header from the Python CLI, then runs gcc
     flags = ["-O2", "-Wall", "-Wextra", "-Werror", "-static", "-s"]  # the release's, and -Werror

@@ -26,18 +26,12 @@ from tests.e2e.conftest import run_v2m
 from tests.support import remote_asr
 from tests.support.speech import SENTENCES
 from tests.support.wer import wer
-from v2m.config import schema
 from v2m.infrastructure.models.model_locator import bundled_model
 from v2m.ipc.client import DaemonClient
 
 DICTATION_WER_BOUND = 0.3
 SECRET = "sk-e2e-" + "Kx9" * 12
 
-pytestmark = [
-    pytest.mark.skipif("engine" not in schema.load_defaults()["transcription"],
-                       reason="needs the issue-17 wiring: transcription.engine and [transcription.remote]"),
-    pytest.mark.skipif(not remote_asr.available(), reason="needs faster-whisper-server (test extra)"),
-]
 
 
 @pytest.fixture
@@ -98,7 +92,7 @@ def test_a_kept_warm_local_model_loads_at_start(start_daemon, fws, speech_dir):
 
 
 def test_daemon_serve_answers_the_openai_package_with_the_token(start_daemon, speech_dir):
-    openai = pytest.importorskip("openai")
+    import openai
     port = remote_asr.free_port()
     env = {**os.environ, "V2M_SERVER__LISTEN": f"127.0.0.1:{port}", "V2M_OUTPUT__SINKS": ""}
     start_daemon("--serve", env=env).wait_model_loaded()

@@ -25,8 +25,6 @@ from v2m.domain.hallucination import SegmentScore, keep_segment
 from v2m.infrastructure.asr.language_detect import (LOW_CONFIDENCE, detect_language,
                                                     detect_language_features, short_features)
 
-pytestmark = pytest.mark.skipif(not multilingual.available(),
-                                reason="needs " + " and ".join(multilingual.PACKAGES))
 
 SPEECH = {
     "ru": ("ru", ["Сегодня хорошая погода, и мы пойдём гулять в парк.", "Сегодня хорошая погода."]),

@@ -42,7 +42,7 @@ SENTENCE_WER_BOUND = 0.25
 @pytest.fixture(scope="module")
 def fws(tmp_path_factory):
     if not remote_asr.available():
-        pytest.skip("needs faster-whisper-server (test extra)")
+        pytest.fail("needs faster-whisper-server (the test extra)")
     server = remote_asr.FasterWhisperServer(bundled_model(), tmp_path_factory.mktemp("fws")).start()
     yield server
     server.kill()
@@ -104,7 +104,7 @@ def test_a_dictation_through_the_remote_engine_is_as_accurate_as_local(fws, tiny
 
 def test_killing_the_server_mid_dictation_completes_locally_and_says_so(tiny_en, speech_dir, tmp_path):
     if not remote_asr.available():
-        pytest.skip("needs faster-whisper-server")
+        pytest.fail("needs faster-whisper-server (the test extra)")
     server = remote_asr.FasterWhisperServer(bundled_model(), tmp_path).start()
     try:
         wrapper, loads = engines(remote(server.base_url, timeout_s=5.0), tiny_en)

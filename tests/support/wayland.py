@@ -351,7 +351,7 @@ def sway_session() -> Iterator[SwaySession]:
 
     missing = missing_binaries()
     if missing:
-        pytest.skip(f"missing {', '.join(missing)} (make apt)")
+        pytest.fail(f"missing {', '.join(missing)} (make apt)")
     session = SwaySession().start()
     try:
         yield session

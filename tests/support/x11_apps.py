@@ -279,7 +279,7 @@ def xterm_session(display: str | None = None) -> Iterator[XtermSession]:
 
     missing = missing_binaries()
     if missing:
-        pytest.skip(f"missing {', '.join(missing)} (make apt)")
+        pytest.fail(f"missing {', '.join(missing)} (make apt)")
     session = XtermSession(display).start()
     try:
         yield session
