@@ -25,25 +25,12 @@ from tests.support.wer import wer
 from tests.unit.test_subtitles import assert_monotonic
 from v2m.domain.errors import MediaError
 from v2m.infrastructure.audio import media_files
-from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
-from v2m.infrastructure.models.model_locator import bundled_model
 from v2m.infrastructure.asr.whisper_file_transcriber import WhisperFileTranscriber
+from tests.integration.test_file_transcription import files, tiny_en  # noqa: F401 (fixtures)
 
 REFUSED_WITHIN_S = 10.0     # a refusal is immediate; this only bounds a hang
 WER_BOUND = 0.25            # as tests/integration/test_file_transcription.py
 PEAK_RSS_BOUND_MIB = 900    # 3 h of silence: 2,537 MiB decoded whole; about 600 in 10 min chunks
-
-
-@pytest.fixture(scope="module")
-def tiny_en():
-    transcriber = FasterWhisperTranscriber("tiny.en", bundled_model(), WhisperOptions(cpu_threads=2))
-    transcriber.load()
-    return transcriber
-
-
-@pytest.fixture(scope="module")
-def files(tiny_en):
-    return WhisperFileTranscriber(tiny_en.whisper_model, lambda: tiny_en.options)
 
 
 @pytest.fixture(scope="module")
