@@ -12,10 +12,12 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # speech, Xvfb for a clipboard to test against; real desktops to deliver text
 # into: xterm on Xvfb, foot on headless sway (run as a system user made with
 # useradd, from passwd; setpriv is in util-linux), with xsel, xmodmap and
-# wtype/wl-clipboard as the tools.
+# wtype/wl-clipboard as the tools. Release checks (tox env release): zstd and
+# its headers for the .run stub, debootstrap for Debian 12 chroots, lintian.
 APT_PACKAGES := python3-venv gcc libc6-dev portaudio19-dev libasound2-plugins xclip xdotool libnotify-bin \
                 pulseaudio pulseaudio-utils espeak-ng sox xvfb x11-utils dbus \
-                xterm xsel x11-xserver-utils sway foot wtype wl-clipboard fonts-dejavu-core passwd util-linux
+                xterm xsel x11-xserver-utils sway foot wtype wl-clipboard fonts-dejavu-core passwd util-linux \
+                zstd libzstd-dev debootstrap lintian
 
 .PHONY: run test apt venv clean
 

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("v2m.cli.serve_cmd", "serve", "Serve the model to other apps (OpenAI audio API); `serve token`."),
     "doctor": ("v2m.cli.doctor_cmd", "doctor", "Check the daemon, microphone, outputs, model and socket."),
     "setup": ("v2m.cli.setup_cmd", "setup", "Guided first run: microphone, model, output, service, key."),
+    "self": ("v2m.cli.self_cmd", "self_group", "Where this v2m runs from; remove what the .run unpacked."),
 }
 
 

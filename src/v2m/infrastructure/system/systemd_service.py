@@ -20,7 +20,12 @@ def unit_path() -> Path:
 
 
 def this_executable() -> Path:
-    """The `v2m` the user ran: the binary's entry, or the venv's script."""
+    """The `v2m` the user ran: the .run file, the binary's entry, or the venv's script."""
+    run_file = os.environ.get("V2M_RUN_FILE")
+    if run_file:
+        # The .run, not the runtime it unpacked: a new download unpacks a new
+        # BUILD_ID, and the unit must follow the file the user keeps.
+        return Path(run_file)
     if getattr(sys, "frozen", False):
         return Path(sys.executable).resolve().with_name("v2m")  # v2m-app's fast-client sibling
     beside = Path(sys.executable).with_name("v2m")
