@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import run_v2m, running_daemon, start_daemon, v2m_argv  # noqa: F401 (fixtures)
-from v2m.config import schema as config_schema, paths
+from v2m.config import paths, schema as config_schema, sources as config_sources
 from v2m.domain.errors import ConfigError, V2mError
 from v2m.config.toml_store import TomlConfigStore
 
@@ -66,13 +66,13 @@ def test_a_file_already_holding_an_oversized_value_is_a_clear_error(xdg):
     cfg = paths.config_file()
     cfg.parent.mkdir(parents=True)
     cfg.write_text(f'[llm]\nmodel = "{BIG}"\n')
-    message = config_error(config_schema.load_effective, cfg, environ={})
+    message = config_error(config_sources.load_effective, cfg, environ={})
     assert str(cfg) in message and "llm.model" in message
     out = run_v2m("config", "show")
     assert out.returncode == 1 and "Traceback" not in out.stderr and len(out.stderr) < MESSAGE_BOUND
     # Setting the offending key repairs the file.
     assert run_v2m("config", "set", "llm.model", "llama3.2").returncode == 0
-    assert config_schema.load_effective(cfg, environ={})["llm"]["model"] == "llama3.2"
+    assert config_sources.load_effective(cfg, environ={})["llm"]["model"] == "llama3.2"
 
 
 def test_unknown_keys_are_quoted_short(xdg):
@@ -109,12 +109,12 @@ def test_non_finite_numbers_are_refused_everywhere(xdg, text):
     config_error(config_schema.parse_value, "llm.timeout_s", text)
     value = float(text)
     config_error(config_schema.validate_partial, {"llm": {"timeout_s": value}}, "update")
-    config_error(config_schema.env_overrides, {"V2M_LLM__TIMEOUT_S": text})
+    config_error(config_sources.env_overrides, {"V2M_LLM__TIMEOUT_S": text})
     cfg = paths.config_file()
     cfg.parent.mkdir(parents=True, exist_ok=True)
     toml = {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(text.lower(), "inf")
     cfg.write_text(f"[llm]\ntimeout_s = {toml}\n")
-    config_error(config_schema.load_effective, cfg, environ={})
+    config_error(config_sources.load_effective, cfg, environ={})
     cfg.unlink()
     config_error(TomlConfigStore(cfg, environ={}).update, {"llm": {"timeout_s": value}})
 
@@ -173,7 +173,7 @@ def test_broken_files_are_config_errors(xdg, name):
     cfg = paths.config_file()
     cfg.parent.mkdir(parents=True)
     cfg.write_bytes(BROKEN_FILES[name])
-    message = config_error(config_schema.load_effective, cfg, environ={})
+    message = config_error(config_sources.load_effective, cfg, environ={})
     assert str(cfg) in message
     store = TomlConfigStore(cfg, environ={})
     config_error(store.load)
@@ -186,7 +186,7 @@ def test_broken_files_are_config_errors(xdg, name):
 
 def test_config_file_that_is_a_directory_is_a_config_error(xdg):
     paths.config_file().mkdir(parents=True)
-    config_error(config_schema.load_effective, paths.config_file(), environ={})
+    config_error(config_sources.load_effective, paths.config_file(), environ={})
 
 
 # --- writing -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 import pytest
 
 from v2m.config import schema as config_schema
+from v2m.config import sources as config_sources
 from v2m.domain.errors import ConfigError
 
 
@@ -14,7 +15,7 @@ def test_wrong_type_names_file_key_value_and_expectation(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[log]\nlevel = 3\n')
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(path, environ={})
+        config_sources.load_effective(path, environ={})
     message = str(info.value)
     assert str(path) in message and "log.level" in message and "3" in message
     assert "expected a string" in message
@@ -24,7 +25,7 @@ def test_unknown_key_suggests_close_match(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[transcription]\nmodle = "base.en"\n')
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(path, environ={})
+        config_sources.load_effective(path, environ={})
     assert "transcription.modle" in str(info.value)
     assert "did you mean transcription.model" in str(info.value)
 
@@ -33,7 +34,7 @@ def test_constraint_violation_lists_choices(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[log]\nlevel = "loud"\n')
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(path, environ={})
+        config_sources.load_effective(path, environ={})
     assert "'loud'" in str(info.value) and "'debug'" in str(info.value)
 
 
@@ -41,7 +42,7 @@ def test_broken_toml_names_the_file(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[log\nlevel=")
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(path, environ={})
+        config_sources.load_effective(path, environ={})
     assert str(path) in str(info.value) and "not valid TOML" in str(info.value)
 
 
@@ -59,21 +60,21 @@ def test_bool_is_not_accepted_for_a_string():
 def test_layering_user_file_then_environment(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[transcription]\nmodel = "base.en"\n[log]\nlevel = "warning"\n')
-    config = config_schema.load_effective(path, environ={"V2M_LOG__LEVEL": "debug", "V2M_BIN": "x"})
+    config = config_sources.load_effective(path, environ={"V2M_LOG__LEVEL": "debug", "V2M_BIN": "x"})
     assert config["transcription"]["model"] == "base.en"
     assert config["log"]["level"] == "debug"
 
 
 def test_missing_user_file_gives_defaults(tmp_path):
-    assert config_schema.load_effective(tmp_path / "none.toml", environ={}) == config_schema.load_defaults()
+    assert config_sources.load_effective(tmp_path / "none.toml", environ={}) == config_schema.load_defaults()
 
 
 def test_bad_environment_value_names_the_variable(tmp_path):
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(tmp_path / "none.toml", environ={"V2M_LOG__LEVEL": "loud"})
+        config_sources.load_effective(tmp_path / "none.toml", environ={"V2M_LOG__LEVEL": "loud"})
     assert "environment" in str(info.value) and "log.level" in str(info.value)
     with pytest.raises(ConfigError) as info:
-        config_schema.load_effective(tmp_path / "none.toml", environ={"V2M_NOPE__X": "1"})
+        config_sources.load_effective(tmp_path / "none.toml", environ={"V2M_NOPE__X": "1"})
     assert "V2M_NOPE__X" in str(info.value)
 
 

@@ -10,7 +10,7 @@ import click
 
 from v2m.cli.config_values import parse_value
 from v2m.cli.conventions import CONTEXT_SETTINGS, SuggestingGroup, say
-from v2m.config import applies, paths, schema as config_schema
+from v2m.config import applies, paths, schema as config_schema, sources as config_sources
 from v2m.domain.errors import ConfigError, DaemonNotRunning
 from v2m.ipc import client
 
@@ -21,7 +21,7 @@ def current_config() -> dict[str, Any]:
     try:
         return client.call("GET_CONFIG")["config"]
     except DaemonNotRunning:
-        return config_schema.load_effective(paths.config_file())
+        return config_sources.load_effective(paths.config_file())
 
 
 def _dump(value: Any) -> str:

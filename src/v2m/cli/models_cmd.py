@@ -7,7 +7,7 @@ import json
 import click
 
 from v2m.cli.conventions import CONTEXT_SETTINGS, SuggestingGroup, say
-from v2m.config import schema as config_schema, paths
+from v2m.config import paths, schema as config_schema, sources as config_sources
 from v2m.domain.errors import V2mError
 
 BUNDLED = "bundled (cannot be removed)"
@@ -28,7 +28,7 @@ def _in_use() -> str:
     except (V2mError, KeyError, TypeError):
         pass
     try:
-        return config_schema.load_effective(paths.config_file())["transcription"]["model"]
+        return config_sources.load_effective(paths.config_file())["transcription"]["model"]
     except Exception:  # a broken config must not hide the model list
         return config_schema.load_defaults()["transcription"]["model"]
 

@@ -11,7 +11,6 @@ import copy
 import dataclasses
 import json
 import math
-import os
 import reprlib
 import tomllib
 from importlib import resources
@@ -247,11 +246,9 @@ def merge(base: Mapping[str, Any], partial: Mapping[str, Any], source: str) -> d
             node = node.setdefault(part, {})
         node[leaf] = value
     _check_size(merged, source)
-    transcription = merged.get("transcription", {})
-    if "model" in transcription and "language" in transcription:
-        from v2m.domain.languages import check_model_language
+    from v2m.config.cross_checks import check_combinations
 
-        check_model_language(transcription["model"], transcription["language"])  # an .en model speaks English
+    check_combinations(merged)
     return merged
 
 
@@ -291,62 +288,3 @@ def parse_value(key: str, text: str, defaults: Mapping[str, Any] | None = None) 
     except ValueError:
         raise ConfigError(f"{key} = {shorten(text)}: expected {_type_name(default)}") from None
     return text
-
-
-def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Read V2M_SECTION__KEY variables into a nested partial config."""
-    environ = os.environ if environ is None else environ
-    defaults = load_defaults()
-    flat: dict[str, Any] = {}
-    for name, text in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        key = name[len(ENV_PREFIX):].lower().replace("__", ".")
-        try:
-            flat[key] = parse_value(key, text, defaults)
-        except ConfigError as exc:
-            raise ConfigError(f"environment variable {_name(name)}: {exc.message}", exc.hint) from None
-    return unflatten(flat)
-
-
-def read_text(path: os.PathLike[str] | str) -> str | None:
-    """A user config file's text (None if there is none), bounded and UTF-8."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}",
-                          "check that it is a file you can read") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: more than {MAX_FILE_BYTES // 1024} KiB; no config is that big",
-                          "fix the file or remove it")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"{path}: not UTF-8 text (line {line})", "fix the file or remove it") from None
-
-
-def load_file(path: os.PathLike[str] | str) -> dict[str, Any]:
-    """Parse a user config file; a missing file is an empty config."""
-    text = read_text(path)
-    return {} if text is None else parse_text(text, path)
-
-
-def parse_text(text: str, path: os.PathLike[str] | str) -> dict[str, Any]:
-    """TOML text of the file at `path` as a tree; raises ConfigError naming the file."""
-    try:
-        return tomllib.loads(text)
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML: nested too deeply", "fix the file or remove it") from None
-    except ValueError as exc:  # TOMLDecodeError, and ints longer than int() takes
-        raise ConfigError(f"{path}: not valid TOML: {str(exc)[:200]}", "fix the file or remove it") from None
-
-
-def load_effective(user_file: os.PathLike[str] | str,
-                   environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Defaults, then the user's file, then V2M_* variables, each validated."""
-    config = merge(load_defaults(), load_file(user_file), str(user_file))
-    return merge(config, env_overrides(environ), "environment")

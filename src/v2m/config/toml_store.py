@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import tomlkit
 
 from v2m.config import schema as config_schema
+from v2m.config import sources as config_sources
 from v2m.domain.errors import ConfigError
 
 
@@ -28,7 +29,7 @@ class TomlConfigStore:
         return str(self._path)
 
     def load(self) -> dict[str, Any]:
-        return config_schema.load_effective(self._path, self._environ)
+        return config_sources.load_effective(self._path, self._environ)
 
     def preview(self, partial: Mapping[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -64,18 +65,18 @@ class TomlConfigStore:
                               "fix the file or remove it") from None
         # Check the whole result (user file + env) before it touches disk.
         config = config_schema.merge(config_schema.load_defaults(), user, self.path)
-        config = config_schema.merge(config, config_schema.env_overrides(self._environ), "environment")
+        config = config_schema.merge(config, config_sources.env_overrides(self._environ), "environment")
         return text, config
 
     def _read_document(self) -> tomlkit.TOMLDocument:
         # The standard parser first: bounded size, UTF-8, nesting and syntax
         # errors become ConfigErrors naming the file.
-        text = config_schema.read_text(self._path)
+        text = config_sources.read_text(self._path)
         if text is None:
             doc = tomlkit.document()
             doc.add(tomlkit.comment("v2m user settings; defaults: `v2m config show --defaults`"))
             return doc
-        config_schema.parse_text(text, self._path)
+        config_sources.parse_text(text, self._path)
         try:
             return tomlkit.parse(text)
         except tomlkit.exceptions.ParseError as exc:
