@@ -134,6 +134,50 @@ def test_the_systems_libasound_is_loaded_and_dictation_works(
         bundled
 
 
+# Fedora and openSUSE keep ALSA's plugins in /usr/lib64/alsa-lib, Arch in
+# /usr/lib/alsa-lib; each distro's libasound has its own directory compiled in.
+# Debian's packages cannot build Fedora's libasound, so the layout is made from
+# Debian's: the plugins moved to Fedora's place. A libasound whose compiled-in
+# directory does not match (what bundling Debian's did to every other distro)
+# then finds no plugin and no microphone; the distro's own configuration
+# naming that directory (standing in for Fedora's own libasound) makes it work.
+FEDORA_PLUGINS = "/usr/lib64/alsa-lib"
+NAMES_THE_PLUGINS = f"""
+pcm_type.pulse {{ lib "{FEDORA_PLUGINS}/libasound_module_pcm_pulse.so" }}
+ctl_type.pulse {{ lib "{FEDORA_PLUGINS}/libasound_module_ctl_pulse.so" }}
+"""
+
+
+def test_alsa_plugins_in_the_fedora_layout(make_chroot, unpack_folder, use_v2m, start_daemon, chroot_pulse,
+                                           speech_dir, notifications, display):
+    chroot = make_chroot(with_deb_packages=True)
+    use_v2m(chroot, unpack_folder(chroot))
+    pulse = chroot_pulse(chroot)
+    fedora = chroot.path(FEDORA_PLUGINS)
+    fedora.parent.mkdir(parents=True, exist_ok=True)
+    chroot.path("/usr/lib/x86_64-linux-gnu/alsa-lib").rename(fedora)
+
+    # The plugin directory compiled into this libasound is empty: no microphone,
+    # and the daemon says so and lives on.
+    daemon = start_daemon().wait_model_loaded()
+    refused = run_v2m("toggle")
+    assert_reports(refused, "no default microphone")
+    assert run_v2m("ping").stdout.strip() == "PONG", daemon.output()
+    assert json.loads(run_v2m("status", "--json").stdout)["state"] == "idle"
+    daemon.stop()
+
+    # The system's configuration names where its plugins are: dictation works,
+    # through the system's libasound and the plugin from the Fedora path.
+    chroot.path("/etc/asound.conf").write_text(NAMES_THE_PLUGINS)
+    start_daemon().wait_model_loaded()
+
+    def loaded() -> set[str]:
+        return alsa_libraries(chroot, json.loads(run_v2m("status", "--json").stdout)["pid"])
+    _, libraries = dictate(pulse, speech_dir, during=loaded)
+    assert "/usr/lib/x86_64-linux-gnu/libasound.so.2.0.0" in libraries, libraries
+    assert f"{FEDORA_PLUGINS}/libasound_module_pcm_pulse.so" in libraries, libraries
+
+
 def test_the_deb_installs_dictates_and_removes_cleanly(
         release, make_chroot, use_v2m, start_daemon, chroot_pulse, speech_dir, notifications, display, tmp_path):
     chroot = make_chroot(with_deb_packages=True)
