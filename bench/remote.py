@@ -11,10 +11,16 @@
    tiny.en) under 1, 4 and 16 concurrent clients, each posting a 5 s clip
    again and again for --seconds: requests per second, p50 and p95 latency
    of the answered ones, and the share refused with 503 (max_queue 4).
-3. What the server's framework adds to the install (starlette, uvicorn,
+3. A dictation while a serve load runs, against the same dictation on an
+   idle daemon, interleaved: the daemon's arrangement (one SerialWorker for
+   dictation and serve; serve waits while the state is not idle and a
+   running request is preempted at its next segment), frames fed in real
+   time, 4 clients posting 5 s clips throughout. Stop-to-text must stay
+   within 1.5x of idle, since dictation goes first.
+4. What the server's framework adds to the install (starlette, uvicorn,
    python-multipart, beyond what v2m already needs).
 
-    .venv/bin/python bench/remote.py [--reps 3] [--seconds 20]
+    .venv/bin/python bench/remote.py [--reps 3] [--seconds 20] [--only load]
 """
 
 from __future__ import annotations
@@ -128,14 +134,19 @@ def clip(work: Path) -> bytes:
     return write_pcm(work / "clip5.wav", pcm).read_bytes()
 
 
-def load(server: HttpServer, token: str, wav: bytes, clients: int, seconds: float) -> dict[str, float]:
+def load(server: HttpServer, token: str, wav: bytes, clients: int, seconds: float | threading.Event
+         ) -> dict[str, float]:
+    """Clients posting `wav` for `seconds`, or until the event is set."""
     body, ctype = multipart({"model": "whisper-1", "response_format": "json"}, ("file", "a.wav", "audio/wav", wav))
     results: list[tuple[int, float]] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+    if isinstance(seconds, threading.Event):
+        keep_going = lambda done=seconds: not done.is_set()  # noqa: E731
+    else:
+        keep_going = lambda stop_at=time.monotonic() + seconds: time.monotonic() < stop_at  # noqa: E731
 
     def client() -> None:
-        while time.monotonic() < stop_at:
+        while keep_going():
             started = time.monotonic()
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
             conn.request("POST", "/v1/audio/transcriptions", body,
@@ -145,8 +156,11 @@ def load(server: HttpServer, token: str, wav: bytes, clients: int, seconds: floa
             conn.close()
             with lock:
                 results.append((reply.status, time.monotonic() - started))
-            if reply.status == 503:
-                time.sleep(float(reply.getheader("Retry-After", "1")))  # a polite client
+            if reply.status == 503:  # a polite client, which still notices the end of the run
+                if isinstance(seconds, threading.Event):
+                    seconds.wait(float(reply.getheader("Retry-After", "1")))
+                else:
+                    time.sleep(float(reply.getheader("Retry-After", "1")))
     threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.monotonic()
     for t in threads:
@@ -157,7 +171,7 @@ def load(server: HttpServer, token: str, wav: bytes, clients: int, seconds: floa
     ok = sorted(s for status, s in results if status == 200)
     refused = sum(status == 503 for status, _ in results)
     return {"rps": len(ok) / elapsed, "p50": _pct(ok, 50), "p95": _pct(ok, 95),
-            "refused": refused / max(1, len(results)), "n": len(results)}
+            "refused": refused / max(1, len(results)), "n": len(results), "ok": len(ok)}
 
 
 def _pct(values: list[float], p: int) -> float:
@@ -184,6 +198,68 @@ def serve_load(local, work: Path, seconds: float) -> None:
         worker.shutdown()
 
 
+def dictate_in_real_time(worker, transcriber, pcm: bytes, recording: threading.Event) -> tuple[str, float]:
+    """As the daemon: the state leaves idle at the start, frames arrive every
+    30 ms, the stop waits for the text. Returns the text and stop-to-text."""
+    recording.set()
+    try:
+        session = DictationSession(WebRtcVoiceDetector(2), transcriber, worker, RecordingEvents(),
+                                   DictationOptions())
+        began = time.monotonic()
+        for n, i in enumerate(range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)):
+            session.feed(pcm[i:i + FRAME_BYTES])
+            time.sleep(max(0.0, began + (n + 1) * 0.03 - time.monotonic()))
+        started = time.monotonic()
+        text = session.finish()
+        return text, time.monotonic() - started
+    finally:
+        recording.clear()
+
+
+def dictation_under_load(local, work: Path, reps: int, clients: int = 4) -> None:
+    worker = SerialWorker("bench-asr")
+    recording = threading.Event()
+    run = local_transcribe(local.whisper_model, lambda: local.options)
+    server = HttpServer(ServeOptions(listen=f"127.0.0.1:{remote_asr.free_port()}", max_queue=4,
+                                     queue_timeout_s=120), "t",
+                        lambda path, request, check: worker.submit(run, path, request, check).result(),
+                        busy=recording.is_set, model_name=lambda: "tiny.en")
+    server.start()
+    wav = clip(work)
+    print(f"\n## Dictation while `v2m serve` answers {clients} clients (5 s clips), against an idle daemon, "
+          f"tiny.en int8 2 threads, median of {reps}\n")
+    print("| speech | stop | idle ms | under load ms | ratio | WER idle | WER load | answered in the load runs |")
+    print("|---|---|---|---|---|---|---|---|")
+    try:
+        for reference, styles in dictations(work)[:2]:
+            for style, pcm in styles.items():
+                times: dict[str, list[float]] = {"idle": [], "load": []}
+                wers: dict[str, list[float]] = {"idle": [], "load": []}
+                served = 0
+                for _ in range(reps):
+                    text, seconds = dictate_in_real_time(worker, local, pcm, recording)
+                    times["idle"].append(seconds * 1000)
+                    wers["idle"].append(wer(reference, text))
+                    done = threading.Event()
+                    result: dict[str, dict[str, float]] = {}
+                    loader = threading.Thread(target=lambda: result.update(r=load(server, "t", wav, clients, done)))
+                    loader.start()
+                    time.sleep(2.0)  # the load is running, a request is on the model
+                    text, seconds = dictate_in_real_time(worker, local, pcm, recording)
+                    done.set()
+                    loader.join()
+                    served += result["r"]["ok"]
+                    times["load"].append(seconds * 1000)
+                    wers["load"].append(wer(reference, text))
+                idle, loaded = statistics.median(times["idle"]), statistics.median(times["load"])
+                print(f"| {len(pcm) / 2 / RATE:.0f} s | {style} | {idle:.0f} | {loaded:.0f} | "
+                      f"{loaded / idle:.2f}x | {statistics.mean(wers['idle']):.3f} | "
+                      f"{statistics.mean(wers['load']):.3f} | {served} |")
+    finally:
+        server.stop()
+        worker.shutdown()
+
+
 def install_size() -> None:
     print("\n## What `v2m serve` adds to the install\n")
     total = 0
@@ -199,11 +275,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--only", choices=["load"], help="only the dictation-under-load table")
     args = parser.parse_args()
     local = FasterWhisperTranscriber("tiny.en", bundled_model(), WhisperOptions(cpu_threads=2))
     local.load()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.only == "load":
+            dictation_under_load(local, work, args.reps)
+            return
         fws = remote_asr.FasterWhisperServer(bundled_model(), work).start()
         try:
             client = OpenAiAudioClient(RemoteOptions(base_url=fws.base_url, api_key_env=""))
@@ -216,6 +296,7 @@ def main() -> None:
         finally:
             fws.kill()
         serve_load(local, work, args.seconds)
+        dictation_under_load(local, work, args.reps)
     install_size()
 
 

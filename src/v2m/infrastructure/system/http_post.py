@@ -2,21 +2,18 @@
 
 Standard library only (http.client), for the LLM client and remote engines:
 
-- A total deadline: connect, TLS, sending, headers and body all end within
-  `timeout_s`. A watchdog shuts the request's sockets down at the deadline,
-  so a server dripping a byte a second gets nowhere; the socket timeout
-  alone is per read.
-- A size cap: the body is read in chunks and refused past `max_reply_bytes`,
-  never buffered beyond it. Error bodies (status >= 300) are cut, not refused.
+- A total deadline on connect, TLS, send, headers and body: a watchdog shuts
+  the sockets down at it, so a server dripping a byte a second gets nowhere.
+- A size cap: the body is read in chunks, refused past `max_reply_bytes`
+  (error bodies, status >= 300, are cut instead).
 - No redirect leaves the configured origin (scheme, host, port): headers
   (credentials) and body go nowhere else. Same-origin 307/308 are followed,
   as they keep the method and body; 301/302/303 would turn the POST into a
   GET and drop the body, so they are refused rather than silently misused.
-- Proxies from the environment (http_proxy, https_proxy, no_proxy), never
-  for a loopback host: a local server stays local.
+- Proxies from the environment, never for a loopback host.
 
-Failures are exceptions that say what went wrong; HTTP statuses, even 5xx,
-are replies. Nothing here logs headers or bodies.
+Failures are exceptions saying what went wrong; HTTP statuses, even 5xx, are
+replies. Nothing here logs headers or bodies.
 """
 
 from __future__ import annotations
