@@ -3,6 +3,7 @@ factories and serves them on the socket (composition root, with bootstrap)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -13,6 +14,7 @@ from v2m.application.daemon_control import DaemonControl
 from v2m.application.dictation import DictationService
 from v2m.application.file_transcription import FileTranscriptionService
 from v2m.application.model_slot import ModelSlot
+from v2m.application.paste_last import PasteLastService
 from v2m.application.recovery import recover_spool
 from v2m.application.text_commands import TextCommands
 from v2m.bootstrap import (build_engines, build_file_transcriber, build_refiner, build_server, build_sinks,
@@ -34,7 +36,7 @@ log = logging.getLogger("v2m.daemon")
 
 
 def build_handlers(control: DaemonControl, dictation: DictationService, files: FileTranscriptionService,
-                   text: TextCommands) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+                   text: TextCommands, paste: PasteLastService) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
     return {
         "PING": control.ping,
         "GET_STATUS": control.status,
@@ -47,6 +49,7 @@ def build_handlers(control: DaemonControl, dictation: DictationService, files: F
         "STOP_RECORDING": dictation.stop,
         "TOGGLE_RECORDING": dictation.toggle,
         "CANCEL_RECORDING": dictation.cancel,
+        "PASTE_LAST": paste.paste_last,
         "TRANSCRIBE_FILE": files.transcribe,
         "PROCESS_TEXT": text.process_text,
         "TRANSLATE_TEXT": text.translate_text,
@@ -56,7 +59,7 @@ def build_handlers(control: DaemonControl, dictation: DictationService, files: F
 # What the outputs need from the desktop session: `v2m doctor` checks the
 # daemon's own values, not the terminal's.
 SESSION_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP",
-                "XDG_SESSION_TYPE", "PATH")
+                "XDG_SESSION_TYPE", "PATH", "YDOTOOL_SOCKET")
 
 
 def session_environment() -> dict[str, str | None]:
@@ -108,7 +111,9 @@ class DaemonApp:
                                  self.transcriber, self.worker, vocabulary)
         self.control.add_status_provider(self._engine_status)
         self.control.add_config_check(self._prepare_model)
-        handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner))
+        paste = PasteLastService(self.history, lambda: settings().output.sinks,
+                                 lambda names: build_sinks(dataclasses.replace(settings().output, sinks=tuple(names))))
+        handlers = build_handlers(self.control, self.dictation, self.files, TextCommands(lambda: self.refiner), paste)
         self.server = SocketServer(paths.socket_path(), Dispatcher(handlers), self.bus)
 
     def wait_model_loaded(self, timeout_s: float | None = None) -> None:

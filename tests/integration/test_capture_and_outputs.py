@@ -28,8 +28,12 @@ def mic_env(pulse, monkeypatch):
 def capture_while_playing(pulse, wav, device=""):
     frames: list[bytes] = []
     errors: list[Exception] = []
+    first = threading.Event()
     source = PyAudioSource(device)
-    source.start(frames.append, errors.append)
+    source.start(lambda frame: (frames.append(frame), first.set()), errors.append)
+    # The sound server starts the stream a little after start() returns (later
+    # on a busy machine): play once it hears, so the whole file is due.
+    assert first.wait(10), errors
     pulse.play(wav).wait()
     source.stop()  # right after the last sample was played: the worst case for the tail
     return source, frames, errors

@@ -67,6 +67,11 @@ class CancelRecording:
 
 
 @dataclasses.dataclass(frozen=True)
+class PasteLast:
+    typed: bool = False  # type it instead of the configured sinks' paste/clipboard path
+
+
+@dataclasses.dataclass(frozen=True)
 class TranscribeFile:
     path: str  # absolute: the edge resolves a client's relative path against its cwd
 
@@ -83,4 +88,5 @@ class TranslateText:
 
 
 Command = (Ping | GetStatus | Shutdown | PauseDaemon | ResumeDaemon | GetConfig | UpdateConfig | StartRecording
-           | ToggleRecording | StopRecording | CancelRecording | TranscribeFile | ProcessText | TranslateText)
+           | ToggleRecording | StopRecording | CancelRecording | PasteLast | TranscribeFile | ProcessText
+           | TranslateText)

@@ -29,11 +29,11 @@ Exit codes:
 \b
 Data (transcripts, --json) goes to stdout; messages ("v2m: paused") and
 errors go to stderr. Run from a keybinding (stderr not a terminal), the
-errors of toggle, start, stop, cancel, pause and resume also show as a
-desktop notification (notify-send)."""
+errors of toggle, start, stop, cancel, paste-last, pause and resume also
+show as a desktop notification (notify-send)."""
 
 # Commands that a keybinding or a status bar click runs.
-KEYBINDING_COMMANDS = frozenset({"toggle", "start", "stop", "cancel", "pause", "resume"})
+KEYBINDING_COMMANDS = frozenset({"toggle", "start", "stop", "cancel", "paste-last", "pause", "resume"})
 
 
 class SuggestingGroup(click.Group):

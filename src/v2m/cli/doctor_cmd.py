@@ -21,7 +21,7 @@ from v2m.domain.errors import DaemonNotRunning, V2mError
 
 # What the daemon reports in GET_STATUS["session"], and what the desktop checks read.
 SESSION_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP",
-                "XDG_SESSION_TYPE", "PATH")
+                "XDG_SESSION_TYPE", "PATH", "YDOTOOL_SOCKET")
 IMPORT_ENV = ("`systemctl --user import-environment DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS` "
               "(in your session's start-up), then `systemctl --user restart v2m`")
 
@@ -62,6 +62,8 @@ def run_checks() -> list[dict[str, Any]]:
             f["detail"] = f"no file at {paths.config_file()}: the defaults apply (`v2m config set` creates it)"
         if f["check"] == "session":
             _explain_session(f, status, session)
+        if f["check"] == "typing" and isinstance(session, dict):
+            _in_daemon_session(f)
     at = next((i + 1 for i, f in enumerate(findings) if f["check"] == "config"), 0)
     findings.insert(at, _daemon_finding(status, problem))
     return findings
@@ -105,6 +107,14 @@ def _explain_session(f: dict[str, Any], status: dict[str, Any] | None, session: 
         f["detail"] += " (this terminal's environment; this daemon does not report its own)"
     else:
         f["detail"] += " (this terminal's environment; the daemon is not running)"
+
+
+def _in_daemon_session(f: dict[str, Any]) -> None:
+    """The typing path is the daemon's: say so, and without a desktop there
+    the fix is the daemon's environment, not a tool."""
+    f["detail"] += " (in the daemon's session)"
+    if not f["ok"] and "no graphical session" in f["detail"]:
+        f["fix"] = f"the daemon does not see your desktop: {IMPORT_ENV}"
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "start": ("v2m.cli.control", "start", "Start recording."),
     "stop": ("v2m.cli.control", "stop", "Stop recording and deliver the text."),
     "cancel": ("v2m.cli.control", "cancel", "Stop recording and discard it."),
+    "paste-last": ("v2m.cli.paste_cmd", "paste_last", "Deliver the newest dictation again (paste, or --type)."),
     "status": ("v2m.cli.control", "status", "Show the daemon's state."),
     "ping": ("v2m.cli.control", "ping", "Check that the daemon answers."),
     "pause": ("v2m.cli.control", "pause", "Pause the daemon: refuse recordings."),

@@ -64,6 +64,13 @@ def _update(data: Mapping[str, Any]) -> c.UpdateConfig:
     return c.UpdateConfig(partial, tuple(schema.flatten(partial)))
 
 
+def _paste_last(data: Mapping[str, Any]) -> c.PasteLast:
+    typed = data.get("type", False)
+    if not isinstance(typed, bool):
+        raise InvalidRequest('data.type of PASTE_LAST must be true (type the text) or false (paste it)')
+    return c.PasteLast(typed)
+
+
 def _translate(data: Mapping[str, Any]) -> c.TranslateText:
     target = data.get("to", data.get("target_lang", data.get("language")))
     if not isinstance(target, str) or not target.strip():
@@ -83,6 +90,7 @@ PARSERS: dict[str, Callable[[Mapping[str, Any]], c.Command]] = {
     "TOGGLE_RECORDING": lambda d: c.ToggleRecording(_language(d)),
     "STOP_RECORDING": lambda d: c.StopRecording(),
     "CANCEL_RECORDING": lambda d: c.CancelRecording(),
+    "PASTE_LAST": _paste_last,
     "TRANSCRIBE_FILE": lambda d: c.TranscribeFile(resolve_path(d.get("path", d.get("file_path")), d.get("cwd"))),
     "PROCESS_TEXT": lambda d: c.ProcessText(_text(d)),
     "TRANSLATE_TEXT": _translate,

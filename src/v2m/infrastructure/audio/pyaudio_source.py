@@ -8,9 +8,11 @@ moment of the stop have arrived, or the last words would be lost.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
+import math
 import threading
 import time
 from typing import Any, Callable
@@ -22,8 +24,6 @@ log = logging.getLogger(__name__)
 
 # The longest we wait at stop for in-flight audio.
 MAX_DRAIN_S = 2.5
-# Samples the device may never deliver (its start-up), in frames of 30 ms.
-DRAIN_SLACK_FRAMES = 2
 
 _alsa_handler = None
 
@@ -98,37 +98,70 @@ class _PortAudio:
 
 
 def list_input_devices() -> list[dict[str, Any]]:
+    """PortAudio's inputs (ALSA devices: `pulse`, `default`, hw:...), then the
+    sound server's sources by name ("kind": "pulse", "index": None, monitors
+    marked "monitor"), any of which audio.device can name."""
+    from v2m.infrastructure.audio import pulse_sources
+
     pyaudio, pa = _open_portaudio()
     try:
         try:
             default = pa.get_default_input_device_info()["index"]
         except OSError:
             default = None
-        return [{"index": info["index"], "name": info["name"], "channels": info["maxInputChannels"],
-                 "sample_rate_hz": int(info["defaultSampleRate"]), "default": info["index"] == default}
-                for info in map(pa.get_device_info_by_index, range(pa.get_device_count()))
-                if info["maxInputChannels"] > 0]
+        found = [{"index": info["index"], "name": info["name"], "channels": info["maxInputChannels"],
+                  "sample_rate_hz": int(info["defaultSampleRate"]), "default": info["index"] == default,
+                  "kind": "alsa"}
+                 for info in _inputs(pa)]
     finally:
         pa.terminate()
+    return found + [source.as_dict() for source in pulse_sources.list_sources()]
 
 
-def find_device(pa: Any, wanted: str) -> dict[str, Any]:
-    """"" is the default input; digits are an index; anything else a name substring."""
-    inputs = [info for info in map(pa.get_device_info_by_index, range(pa.get_device_count()))
-              if info["maxInputChannels"] > 0]
+def _inputs(pa: Any) -> list[dict[str, Any]]:
+    return [info for info in map(pa.get_device_info_by_index, range(pa.get_device_count()))
+            if info["maxInputChannels"] > 0]
+
+
+def find_device(pa: Any, wanted: str) -> tuple[dict[str, Any], Any]:
+    """(the PortAudio device to open, the PulseSource to record from through
+    it or None). "" is the default input; digits are an index; anything else
+    part of a PortAudio device's name, else a PulseAudio/PipeWire source's
+    name (or part of its name or description)."""
+    from v2m.infrastructure.audio import pulse_sources
+
+    inputs = _inputs(pa)
     if not wanted:
         try:
-            return pa.get_default_input_device_info()
+            return pa.get_default_input_device_info(), None
         except OSError:
             raise AudioDeviceError("no default microphone", "connect one, or set audio.device "
                                    "(see `v2m devices`)") from None
     for info in inputs:
         if wanted.isdigit() and info["index"] == int(wanted) or \
                 not wanted.isdigit() and wanted.lower() in info["name"].lower():
-            return info
+            return info, None
+    sources = [] if wanted.isdigit() else pulse_sources.list_sources()
+    source = pulse_sources.find_source(wanted, sources)
+    if source is not None:
+        return _pulse_device(inputs, source), source
     names = ", ".join(f"{i['index']}: {i['name']}" for i in inputs) or "none"
-    raise AudioDeviceError(f"no input device matches audio.device = {wanted!r} (inputs: {names})",
-                           "fix audio.device; `v2m devices` lists them")
+    named = f"; sources: {', '.join(s.name for s in sources)}" if sources else ""
+    hint = "fix audio.device; `v2m devices` lists them"
+    if not sources and not wanted.isdigit() and not pulse_sources.have_pactl():
+        hint += f" ({pulse_sources.INSTALL_PACTL})"
+    raise AudioDeviceError(f"no input device matches audio.device = {wanted!r} (inputs: {names}{named})", hint)
+
+
+def _pulse_device(inputs: list[dict[str, Any]], source: Any) -> dict[str, Any]:
+    """The ALSA device that reaches the sound server: `pulse`, else `default`."""
+    for name in ("pulse", "default"):
+        for info in inputs:
+            if info["name"] == name:
+                return info
+    raise AudioDeviceError(f"{source.name!r} is a PulseAudio/PipeWire source, but ALSA has no `pulse` device "
+                           "to record it through", "install libasound2-plugins (Debian/Ubuntu), "
+                           "alsa-plugins-pulseaudio (Fedora, Arch)")
 
 
 class PyAudioSource:
@@ -143,26 +176,31 @@ class PyAudioSource:
             pyaudio, stream, rate, chunk = self._open(rescan=False)
         except AudioDeviceError:
             pyaudio, stream, rate, chunk = self._open(rescan=True)  # a device plugged in since
-        started = time.monotonic()
         self._thread = threading.Thread(
-            target=self._capture, args=(stream, rate, chunk, started, on_frame, on_error),
+            target=self._capture, args=(stream, rate, chunk, on_frame, on_error),
             name="v2m-capture", daemon=True)
         self._thread.start()
 
     def _open(self, rescan: bool) -> tuple[Any, Any, int, int]:
+        from v2m.infrastructure.audio import pulse_sources
+
         pyaudio, pa = _PortAudio.get(rescan)
         try:
-            info = find_device(pa, self._wanted)
-            self.device_name = info["name"]
-            rate = self._pick_rate(pa, pyaudio, info)
-            chunk = rate * 30 // 1000
-            stream = pa.open(format=pyaudio.paInt16, channels=1, rate=rate, input=True,
-                             input_device_index=info["index"], frames_per_buffer=chunk)
+            info, source = find_device(pa, self._wanted)
+            self.device_name = info["name"] if source is None else source.description or source.name
+            named = pulse_sources.recording_from(source.name) if source else contextlib.nullcontext()
+            with named:  # PULSE_SOURCE is read when the device opens
+                rate = self._pick_rate(pa, pyaudio, info)
+                chunk = rate * 30 // 1000
+                stream = pa.open(format=pyaudio.paInt16, channels=1, rate=rate, input=True,
+                                 input_device_index=info["index"], frames_per_buffer=chunk)
         except AudioDeviceError:
             raise
         except Exception as exc:
             raise AudioDeviceError(f"cannot open microphone {self.device_name!r}: {exc}",
                                    "check `v2m devices` and audio.device") from None
+        if source is not None:
+            log.info("recording from the source %s through the ALSA device %s", source.name, info["name"])
         return pyaudio, stream, rate, chunk
 
     def stop(self, drain: bool = True) -> None:
@@ -182,19 +220,24 @@ class PyAudioSource:
             pass
         return int(info["defaultSampleRate"])  # resampled to 16 kHz as we read
 
-    def _capture(self, stream: Any, rate: int, chunk: int, started: float,
+    def _capture(self, stream: Any, rate: int, chunk: int,
                  on_frame: Callable[[bytes], None], on_error: Callable[[Exception], None]) -> None:
         framer = _Framer(rate, on_frame)
         received = 0
+        # When the stream's first sample was heard, bounded from above by every
+        # read: its last sample was heard before the read returned. The sound
+        # server starts the stream some time after open() returns (longer on a
+        # busy machine), so the open time would overstate what is due at stop.
+        first_heard = math.inf
         try:
             while True:
                 if self._stop.is_set():
-                    # Everything captured up to the stop, minus the device's start-up.
-                    due = (self._stop_at - started) * rate - DRAIN_SLACK_FRAMES * chunk
+                    due = (self._stop_at - first_heard) * rate  # every sample heard before the stop
                     if not self._drain or received >= due or time.monotonic() - self._stop_at > MAX_DRAIN_S:
                         break
                 data = stream.read(chunk, exception_on_overflow=False)
                 received += len(data) // 2
+                first_heard = min(first_heard, time.monotonic() - received / rate)
                 framer.push(data)
         except Exception as exc:  # the device went away mid-recording
             log.error("capture from %s failed: %s", self.device_name, exc)

@@ -31,8 +31,8 @@ import time
 
 from v2m.domain.errors import OutputError
 from v2m.infrastructure.output import wayland_keyboard, x11_keymap
-from v2m.infrastructure.output.desktop_tools import (Ran, TypingUnavailable, failure, have, require_session, run,
-                                                     session_kind)
+from v2m.infrastructure.output.desktop_tools import (NO_SESSION, Ran, TypingUnavailable, failure, have,
+                                                     require_session, run, session_kind)
 from v2m.infrastructure.output.focused_app import seat_has_keyboard
 from v2m.infrastructure.output.paste_keys import parse_combo
 
@@ -42,10 +42,13 @@ CHUNK_CHARS = 16_000  # one argument stays under Linux's 128 KiB limit
 LEAD_MS = {True: 0, False: 50, None: 20}
 
 
+def _ydotool_socket() -> str:
+    return os.environ.get("YDOTOOL_SOCKET") or os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
+                                                            ".ydotool_socket")
+
+
 def _ydotool_ready() -> bool:
-    socket = os.environ.get("YDOTOOL_SOCKET") or os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
-                                                               ".ydotool_socket")
-    return have("ydotool") and (os.path.exists(socket) or os.path.exists("/tmp/.ydotool_socket"))
+    return have("ydotool") and (os.path.exists(_ydotool_socket()) or os.path.exists("/tmp/.ydotool_socket"))
 
 
 def usable_tools() -> list[str]:
@@ -216,16 +219,43 @@ def press_keys(keys: str) -> str:
     return _first_that_works(PRESSERS, mods, key)
 
 
-def typing_check() -> tuple[bool, str]:
-    """For `v2m doctor`: (whether something can type here, what or why not)."""
+TOOL_NAMES = {"virtual-keyboard": "Wayland virtual keyboard (built in)", "wtype": "wtype on Wayland",
+              "ydotool": "ydotool (uinput)", "xdotool": "xdotool on X11"}
+CLIPBOARD_INSTEAD = "no typing path: typed text goes to the clipboard; paste it with Ctrl+V (Ctrl+Shift+V " \
+                    "in a terminal)"
+ENABLE_YDOTOOL = "ydotool types in any session, through the kernel's uinput: install ydotool, let your user " \
+                 "write /dev/uinput (udev rule KERNEL==\"uinput\", GROUP=\"input\", MODE=\"0660\", then " \
+                 "`sudo usermod -aG input $USER` and log in again) and keep `ydotoold` running"
+
+
+def typing_path() -> tuple[bool, str, str]:
+    """For `v2m doctor`: (whether something can type in this session, the path
+    typing takes or why there is none, how to get one)."""
     kind = session_kind()
-    tools = usable_tools()
+    if kind == "none":
+        return False, f"no typing path: {NO_SESSION}", "run the daemon inside your desktop session"
+    tools, refused = usable_tools(), ""
     if kind == "wayland":
         try:
             if not wayland_keyboard.offered():
                 tools = [t for t in tools if t not in ("virtual-keyboard", "wtype")]
-                if not tools:
-                    return False, f"{wayland_keyboard.REFUSED}: typing falls back to the clipboard; {INSTALL}"
+                refused = wayland_keyboard.REFUSED
         except OutputError as exc:
-            return False, str(exc)
-    return bool(tools), ", ".join(tools) or f"no typing tool for {kind}: {INSTALL}"
+            return False, str(exc), "the daemon's WAYLAND_DISPLAY must name your compositor's socket"
+    idle_ydotool = have("ydotool") and not _ydotool_ready()
+    if idle_ydotool:
+        ydotool_fix = f"ydotool is installed, but ydotoold is not running (no {_ydotool_socket()}): start it"
+    else:
+        ydotool_fix = ENABLE_YDOTOOL
+    if tools:
+        then = f" (then {', '.join(TOOL_NAMES[t] for t in tools[1:])})" if tools[1:] else ""
+        return True, TOOL_NAMES[tools[0]] + then + (f"; {refused}" if refused else ""), ""
+    detail = f"{refused or f'no typing tool for {kind}'}: {CLIPBOARD_INSTEAD}"
+    fix = f"install xdotool; or {ydotool_fix}" if kind == "x11" and not refused else ydotool_fix
+    return False, detail, fix
+
+
+def typing_check() -> tuple[bool, str]:
+    """(whether something can type here, what or why not)."""
+    ok, detail, _ = typing_path()
+    return ok, detail

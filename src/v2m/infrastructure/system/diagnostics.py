@@ -20,12 +20,16 @@ def check_microphone(config: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         devices = list_input_devices()
     except Exception as exc:
-        return [finding("microphone", False, f"PortAudio failed: {exc}", "install portaudio / libasound2")]
-    if not devices:
+        hint = exc.hint if isinstance(exc, V2mError) and exc.hint else "install portaudio / libasound2"
+        return [finding("microphone", False, f"PortAudio failed: {exc}", hint)]
+    alsa = [d for d in devices if d.get("kind", "alsa") == "alsa"]
+    sources = [d for d in devices if d.get("kind") == "pulse" and not d.get("monitor")]
+    if not alsa:
         return [finding("microphone", False, "no input devices found",
                         "connect a microphone, and check that PulseAudio or PipeWire runs")]
-    names = ", ".join(f"{d['index']}: {d['name']}" for d in devices)
-    found = [finding("microphone", True, f"{len(devices)} input device(s): {names}")]
+    names = ", ".join(f"{d['index']}: {d['name']}" for d in alsa)
+    named = f"; sources: {', '.join(d['name'] for d in sources)}" if sources else ""
+    found = [finding("microphone", True, f"{len(alsa)} input device(s): {names}{named}")]
     wanted = config["audio"]["device"]
     source = PyAudioSource(wanted)
     try:
@@ -33,14 +37,15 @@ def check_microphone(config: dict[str, Any]) -> list[dict[str, Any]]:
         source.stop()
         found.append(finding("configured microphone", True, f"{source.device_name!r} opens"))
     except V2mError as exc:
-        found.append(finding("configured microphone", False, str(exc), "fix audio.device (`v2m devices`)"))
+        found.append(finding("configured microphone", False, exc.message,
+                             exc.hint or "fix audio.device (`v2m devices` lists them)"))
     return found
 
 
 def check_outputs() -> list[dict[str, Any]]:
     from v2m.infrastructure.output.clipboard import pick_tool
     from v2m.infrastructure.output.desktop_tools import have, session_kind
-    from v2m.infrastructure.output.keyboard import usable_tools
+    from v2m.infrastructure.output.key_tools import typing_path
 
     kind = session_kind()
     display = os.environ.get("WAYLAND_DISPLAY" if kind == "wayland" else "DISPLAY")
@@ -53,9 +58,7 @@ def check_outputs() -> list[dict[str, Any]]:
     except V2mError as exc:
         found.append(finding("clipboard", False, str(exc), "run inside your desktop session" if kind == "none"
                              else "install wl-clipboard (Wayland) or xclip (X11)"))
-    tools = usable_tools()
-    found.append(finding("typing", bool(tools), ", ".join(tools) or f"no typing tool for {kind}",
-                         "install wtype (Wayland), xdotool (X11) or ydotool (and run ydotoold)"))
+    found.append(finding("typing", *typing_path()))
     bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
     found.append(finding("notifications", have("notify-send") and bool(bus),
                          "notify-send " + ("found" if have("notify-send") else "missing")
