@@ -11,6 +11,7 @@ the daemon captures, so no resampling blurs the test speech.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -35,6 +36,7 @@ class PulseServer:
                 "PULSE_RUNTIME_PATH": str(self.runtime / "pulse")}
 
     def start(self, timeout_s: float = 15) -> "PulseServer":
+        self.runtime.mkdir(mode=0o700, parents=True, exist_ok=True)  # stop() removed it: a restart
         env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), HOME=str(self.dir))
         env.pop("PULSE_SERVER", None)
         subprocess.run(
@@ -84,3 +86,4 @@ class PulseServer:
         except ProcessLookupError:
             pass
         self.pid = None
+        shutil.rmtree(self.dir, ignore_errors=True)  # its socket, cookie and log

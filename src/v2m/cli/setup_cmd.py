@@ -99,13 +99,13 @@ def _microphone(ask: Ask, config: dict[str, Any], seconds: float) -> dict[str, A
     from v2m.bootstrap import build_source, list_input_devices
     from v2m.cli.setup_mic import check_microphone, current_choice, device_setting
 
-    devices = list_input_devices()
+    devices = [d for d in list_input_devices() if not d.get("monitor")]  # a monitor hears the speakers
     if not devices:
         click.echo("No microphone found: connect one, and check that PulseAudio or PipeWire runs "
                    "(`v2m devices` lists them).")
         return {}
     for number, d in enumerate(devices, 1):
-        click.echo(f"  {number}. {d['name']}" + ("  (system default)" if d["default"] else ""))
+        click.echo(f"  {number}. {d.get('description') or d['name']}" + ("  (system default)" if d["default"] else ""))
     while True:
         chosen = devices[ask.number("Microphone", current_choice(devices, config["audio"]["device"]),
                                     len(devices)) - 1]

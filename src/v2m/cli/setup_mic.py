@@ -28,6 +28,8 @@ def device_setting(devices: list[dict[str, Any]], chosen: dict[str, Any]) -> str
     name, or its index when an earlier device's name also contains that name."""
     if chosen["default"]:
         return ""
+    if chosen.get("kind") == "pulse":
+        return chosen["name"]  # a sound server's source: its name is unique, it has no index
     earlier = devices[:devices.index(chosen)]
     if any(chosen["name"].lower() in d["name"].lower() for d in earlier) or chosen["name"].isdigit():
         return str(chosen["index"])
