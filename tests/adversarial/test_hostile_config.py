@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import run_v2m, running_daemon, start_daemon, v2m_argv  # noqa: F401 (fixtures)
-from v2m.config import paths, schema as config_schema, sources as config_sources
+from v2m.config import paths, schema as config_schema, sources as config_sources, values as config_values
 from v2m.domain.errors import ConfigError, V2mError
 from v2m.config.toml_store import TomlConfigStore
 
@@ -78,7 +78,7 @@ def test_a_file_already_holding_an_oversized_value_is_a_clear_error(xdg):
 def test_unknown_keys_are_quoted_short(xdg):
     message = config_error(config_schema.validate_partial, {"k" * 100_000: 1}, "update")
     assert "…" in message
-    config_error(config_schema.parse_value, "x" * 100_000, "1")
+    config_error(config_values.parse_value, "x" * 100_000, "1")
 
 
 def test_deeply_nested_update_is_a_config_error():
@@ -106,7 +106,7 @@ def test_daemon_refuses_oversized_values_and_keeps_answering(running_daemon):  #
 
 @pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "infinity", "1e999"])
 def test_non_finite_numbers_are_refused_everywhere(xdg, text):
-    config_error(config_schema.parse_value, "llm.timeout_s", text)
+    config_error(config_values.parse_value, "llm.timeout_s", text)
     value = float(text)
     config_error(config_schema.validate_partial, {"llm": {"timeout_s": value}}, "update")
     config_error(config_sources.env_overrides, {"V2M_LLM__TIMEOUT_S": text})

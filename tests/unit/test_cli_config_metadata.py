@@ -3,7 +3,7 @@
 import pytest
 
 from v2m.cli.config_cmd import applies_message
-from v2m.cli.config_values import parse_value
+from v2m.config.values import parse_value
 from v2m.config import applies, schema
 from v2m.config.settings import ModelLoadOptions
 from v2m.domain.errors import ConfigError

@@ -2,6 +2,7 @@ import pytest
 
 from v2m.config import schema as config_schema
 from v2m.config import sources as config_sources
+from v2m.config import values as config_values
 from v2m.domain.errors import ConfigError
 
 
@@ -83,13 +84,13 @@ def test_bad_environment_value_names_the_variable(tmp_path):
     (["a"], "x, y", ["x", "y"]), ("s", "text", "text"),
 ])
 def test_parse_value_by_type(default, text, expected):
-    assert config_schema.parse_value("a.b", text, {"a": {"b": default}}) == expected
+    assert config_values.parse_value("a.b", text, {"a": {"b": default}}) == expected
 
 
 @pytest.mark.parametrize("default, text", [(True, "maybe"), (3, "4.5"), (0.5, "fast")])
 def test_parse_value_rejects_bad_text(default, text):
     with pytest.raises(ConfigError) as info:
-        config_schema.parse_value("a.b", text, {"a": {"b": default}})
+        config_values.parse_value("a.b", text, {"a": {"b": default}})
     assert "a.b" in str(info.value) and repr(text) in str(info.value)
 
 
@@ -112,9 +113,16 @@ def test_text_and_llm_settings_are_checked(partial, message):
 
 
 def test_llm_and_text_keys_parse_from_the_command_line():
-    assert config_schema.parse_value("llm.base_url", "http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
-    assert config_schema.parse_value("text.replacements", "e mail => email, git hub => GitHub") == \
+    assert config_values.parse_value("llm.base_url", "http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
+    assert config_values.parse_value("text.replacements", "e mail => email, git hub => GitHub") == \
         ["e mail => email", "git hub => GitHub"]
-    assert config_schema.parse_value("llm.refine", "on") is True
+    assert config_values.parse_value("llm.refine", "on") is True
     flat = config_schema.validate_partial({"llm": {"base_url": "https://api.openai.com/v1", "timeout_s": 30}}, "t")
     assert flat == {"llm.base_url": "https://api.openai.com/v1", "llm.timeout_s": 30}
+
+
+@pytest.mark.parametrize("text, expected", [("[]", []), ('["type"]', ["type"]), ("['clipboard', 'type']",
+                                            ["clipboard", "type"]), ("clipboard,type", ["clipboard", "type"])])
+def test_list_variables_take_the_same_forms_as_config_set(tmp_path, text, expected):
+    config = config_sources.load_effective(tmp_path / "none.toml", environ={"V2M_OUTPUT__SINKS": text})
+    assert config["output"]["sinks"] == expected

@@ -8,9 +8,9 @@ from typing import Any, Mapping
 
 import click
 
-from v2m.cli.config_values import parse_value
 from v2m.cli.conventions import CONTEXT_SETTINGS, SuggestingGroup, say
 from v2m.config import applies, paths, schema as config_schema, sources as config_sources
+from v2m.config.values import parse_value
 from v2m.domain.errors import ConfigError, DaemonNotRunning
 from v2m.ipc import client
 
@@ -81,7 +81,7 @@ def get(key: str) -> None:
     """
     flat = config_schema.flatten(current_config())
     if key not in flat:
-        config_schema.parse_value(key, "")  # raises the unknown-key error with suggestions
+        parse_value(key, "")  # raises the unknown-key error with suggestions
     click.echo(_dump(flat[key]))
 
 
@@ -145,7 +145,7 @@ def remove(key: str, items: tuple[str, ...]) -> None:
 def _list_setting(key: str) -> list[str]:
     flat = config_schema.flatten(current_config())
     if key not in flat:
-        config_schema.parse_value(key, "")  # the unknown-key error, with suggestions
+        parse_value(key, "")  # the unknown-key error, with suggestions
     if not isinstance(flat[key], list):
         raise ConfigError(f"{key} is not a list", f"use `v2m config set {key} VALUE`")
     return list(flat[key])

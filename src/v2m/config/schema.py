@@ -260,31 +260,3 @@ def _check_size(config: Mapping[str, Any], source: str) -> None:
         biggest = max(flat, key=lambda k: len(json.dumps(flat[k], ensure_ascii=False)))
         raise ConfigError(f"{source}: the settings come to {size // 1024} KiB; at most "
                           f"{MAX_CONFIG_BYTES // 1024} KiB are allowed", f"shorten {biggest}")
-
-
-def parse_value(key: str, text: str, defaults: Mapping[str, Any] | None = None) -> Any:
-    """Turn a command-line or environment string into the key's type."""
-    known = flatten(defaults if defaults is not None else load_defaults())
-    if key not in known:
-        raise ConfigError(f"unknown key {shorten(key)}", _close_keys(key, known) or "see `v2m config show`")
-    default = known[key]
-    try:
-        if isinstance(default, bool):
-            lowered = text.strip().lower()
-            if lowered in ("true", "1", "yes", "on"):
-                return True
-            if lowered in ("false", "0", "no", "off"):
-                return False
-            raise ValueError(text)
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            number = float(text)
-            if not math.isfinite(number):
-                raise ConfigError(f"{key} = {shorten(text)}: expected a finite number")
-            return number
-        if isinstance(default, list):
-            return [item.strip() for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise ConfigError(f"{key} = {shorten(text)}: expected {_type_name(default)}") from None
-    return text

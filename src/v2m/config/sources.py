@@ -7,8 +7,8 @@ import os
 import tomllib
 from typing import Any, Mapping
 
-from v2m.config.schema import (ENV_PREFIX, MAX_FILE_BYTES, _name, load_defaults, merge, parse_value,
-                               unflatten)
+from v2m.config.schema import ENV_PREFIX, MAX_FILE_BYTES, _name, load_defaults, merge, unflatten
+from v2m.config.values import parse_value
 from v2m.domain.errors import ConfigError
 
 
