@@ -189,18 +189,16 @@ class FakeHistory:
 class FakeSpool:
     def __init__(self, leftovers: list[tuple[str, bytes]] | None = None) -> None:
         self.frames: list[bytes] = []
-        self.active = False
         self.discarded = 0
         self._leftovers = dict(leftovers or [])
 
     def begin(self) -> None:
-        self.active, self.frames = True, []
+        self.frames = []
 
     def write(self, frame: bytes) -> None:
         self.frames.append(frame)
 
     def discard(self) -> None:
-        self.active = False
         self.discarded += 1
 
     def leftovers(self) -> list[tuple[str, bytes]]:

@@ -37,7 +37,6 @@ from pathlib import Path
 from tests.support.xvfb import Xvfb
 
 INSTANCE = "v2m-xterm"  # WM_CLASS instance name; the class stays "XTerm"
-CLASS = "XTerm"
 CLIPBOARD_PASTE = "XTerm*VT100.translations: #override Ctrl Shift <Key>V: insert-selection(CLIPBOARD)"
 BINARIES = ("Xvfb", "xterm", "xdotool", "xprop", "xmodmap")
 

@@ -113,7 +113,6 @@ class SegmentScore:
 
 @dataclasses.dataclass(frozen=True)
 class GateOptions:
-    no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     # Whisper's rule misses noise read after speech, with the text so far as
     # prompt: measured here, white noise after a sentence came out as
