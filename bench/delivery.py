@@ -8,7 +8,12 @@ is the 100-word text's characters over its landing time. Each cell is the
 median of `--runs` runs; "exact" counts runs where the app got exactly the
 text. Targets: a 100-word paste lands within 150 ms; typing >= 300 chars/s.
 
-    .venv/bin/python bench/delivery.py [--runs 5] [--busy]
+Live mode (output.live, bench/live_delivery.py): a daemon hears sentences
+with a pause after each and types them into foot while they are spoken;
+measured from the end of each utterance until its text has landed. Target:
+within 1 s.
+
+    .venv/bin/python bench/delivery.py [--runs 5] [--busy] [--modes sinks,live] [--live-runs 3]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.integration.test_desktops import WORDS, busy_cores  # noqa: E402
 from tests.support.wayland import SwaySession  # noqa: E402
 from tests.support.x11_apps import XtermSession  # noqa: E402
+from bench.live_delivery import bench_live  # noqa: E402
 from v2m.infrastructure.output.keyboard import PasteSink, TypeSink  # noqa: E402
 from v2m.infrastructure.output.recent import RecentDeliveries  # noqa: E402
 
@@ -97,14 +103,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--busy", action="store_true", help="keep both cores busy (yes > /dev/null x2)")
+    parser.add_argument("--modes", default="sinks,live", help="sinks (type, paste), live, or both")
+    parser.add_argument("--live-runs", type=int, default=3, help="live mode: dictations of 4 utterances")
     args = parser.parse_args()
-    sway, xterm = SwaySession().start(), XtermSession().start()
+    modes = set(args.modes.split(","))
+    sway = SwaySession().start()
+    xterm = XtermSession().start() if "sinks" in modes else None
+    rows = []
     try:
         with busy_cores(2) if args.busy else contextlib.nullcontext():
-            rows = bench(sway, "foot (sway)", args.runs) + bench(xterm, "xterm (X11)", args.runs)
+            if xterm is not None:
+                rows = bench(sway, "foot (sway)", args.runs) + bench(xterm, "xterm (X11)", args.runs)
+            if "live" in modes:
+                bench_live(sway, args.live_runs)
     finally:
         sway.stop()
-        xterm.stop()
+        if xterm is not None:
+            xterm.stop()
+    if not rows:
+        return
     print(f"\n{'app':<12} {'mode':<6} {'words':>5} {'chars':>6} {'lands ms':>9} {'returns ms':>10} "
           f"{'chars/s':>8} {'exact':>6}")
     for app, mode, n, chars, land, back, speed, exact in rows:

@@ -16,7 +16,17 @@ client adds about 1.3 ms, the venv's client about 55 ms). Also measured: from
 invoking `v2m toggle` to the first captured sample, and a dictation whose
 speech starts 100 ms after that toggle.
 
-    .venv/bin/python bench/dictation_latency.py [--reps 3]
+    .venv/bin/python bench/dictation_latency.py [--reps 3] [--model tiny.en]
+
+With --language (a list: en,es,auto) it measures languages instead, on v2m
+(streaming + fast stop) only, side by side in one run: `en` hears English
+speech, every other setting (es, auto) Spanish (espeak-ng's es voice,
+tests/support/spanish.py). The model is then multilingual `base` (the test
+model built from PyPI, tests/support/multilingual.py) unless --model says
+otherwise. It prints p50 and p95 stop-to-text, WER, the stop paths and the
+language each dictation was read in, per language and stop style.
+
+    .venv/bin/python bench/dictation_latency.py --language en,es,auto --reps 5
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from tests.support import multilingual  # noqa: E402
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
 from tests.support.wer import wer  # noqa: E402
@@ -58,29 +69,34 @@ def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
     return pcm[: end * 2]
 
 
-def build(target_s: float, out: Path, cache: Path, first: int = 0) -> tuple[Path, str]:
-    """About `target_s` of sentences from POOL, starting at sentence `first`."""
+def build(target_s: float, out: Path, cache: Path, first: int = 0, pool: list[str] = POOL,
+          voice: str = "en-us") -> tuple[Path, str]:
+    """About `target_s` of sentences from `pool`, starting at sentence `first`."""
     parts, words, total, i = [silence(0.3)], [], 0.3, first
     while total < target_s - 1:
-        cached = cache / f"p{i % len(POOL)}.wav"
-        pcm = trimmed(read_pcm(cached if cached.exists() else say(POOL[i % len(POOL)], cached)))
+        cached = cache / f"{voice}-p{i % len(pool)}.wav"
+        pcm = trimmed(read_pcm(cached if cached.exists() else say(pool[i % len(pool)], cached, voice)))
         if parts[-1] is not parts[0]:
             parts.append(silence(1.0))
         parts.append(pcm)
-        words.append(POOL[i % len(POOL)])
+        words.append(pool[i % len(pool)])
         total += len(pcm) / 32000 + 1.0
         i += 1
     return write_pcm(out, b"".join(parts)), " ".join(words)
 
 
 class Bench:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, model: str = "") -> None:
         self.pulse = PulseServer().start()
         self.env = self.pulse.client_env()
         for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
             self.env[var] = str(tmp / var)
             os.makedirs(self.env[var], mode=0o700)
         self.env.update(V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false")
+        if model:  # in the file: UPDATE_CONFIG checks a language against it (not against V2M_* variables)
+            config = tmp / "XDG_CONFIG_HOME" / "v2m"
+            config.mkdir(mode=0o700)
+            (config / "config.toml").write_text(f"[transcription]\nmodel = {json.dumps(model)}\n")
         self.sock = Path(self.env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
         venv = Path(sys.executable).with_name("v2m")
         built = ROOT / "dist" / "v2m"
@@ -124,14 +140,28 @@ class Bench:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
+    parser.add_argument("--targets", type=int, nargs="+", default=None,
+                        help=f"dictation lengths, s (default {' '.join(map(str, TARGETS_S))}; with --language 5)")
+    parser.add_argument("--model", default="",
+                        help="tiny.en (the default), base (multilingual; the default with --language), "
+                             "or a model directory")
+    parser.add_argument("--language", default="", help="languages side by side, e.g. en,es,auto")
     args = parser.parse_args()
+    if args.model == "base" or (args.language and not args.model):
+        args.model = str(multilingual.base_model_path())
+    if args.language:
+        from bench.dictation_languages import run_languages
+
+        args.model_label = model_label(args.model)
+        run_languages(args, Bench, build)
+        return
+    args.targets = args.targets or list(TARGETS_S)
     tmp = Path(tempfile.mkdtemp(prefix="v2m-bench-"))
     # Each repetition starts at another sentence, so WER is not one sentence's luck;
     # within a repetition every system hears the same audio.
     reps = [{t: build(t, tmp / f"d{t}-{r}.wav", tmp, first=5 * r) for t in sorted(set(args.targets) | {5})}
             for r in range(args.reps)]
-    bench = Bench(tmp)
+    bench = Bench(tmp, args.model)
     runs: dict[tuple, list[dict]] = {}
     try:
         for dictations in reps:
@@ -148,7 +178,13 @@ def main() -> None:
         early = [(bench.dictate(d[5][0], 0.8, lead_s=0.1), d[5][1]) for d in reps]
     finally:
         bench.close()
-    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps)
+    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps, model_label(args.model))
+
+
+def model_label(model: str) -> str:
+    if not model:
+        return "tiny.en"
+    return "multilingual base" if Path(model) == multilingual.base_model_path() else Path(model).name
 
 
 def pct(values: list[float], q: float) -> float:
@@ -156,8 +192,8 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def report(dictations, runs, early, reps) -> None:
-    print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; tiny.en, CPU int8, 2 cores")
+def report(dictations, runs, early, reps, model) -> None:
+    print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; {model}, CPU int8, {os.cpu_count()} cores")
     print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in SYSTEMS))
     for target in dictations:
         for style in STYLES:

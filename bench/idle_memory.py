@@ -42,7 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="v2m-idle-"))
     wav = dictation(SENTENCES[:2], tmp / "two.wav", pause_s=0.8)
-    env = dict(os.environ, V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false", V2M_AUDIO__DEVICE=f"file:{wav}")
+    env = dict(os.environ, V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false", V2M_AUDIO__DEVICE=f"file:{wav}",
+               V2M_AUDIO__MIN_HOLD_MS="0")  # START then STOP 50 ms later is a dictation here, not a tap
     for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
         env[var] = str(tmp / var)
         os.makedirs(env[var], mode=0o700)

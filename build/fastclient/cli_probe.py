@@ -146,8 +146,8 @@ def ok_world(*recv: object, xdg: str | None = XDG[0], uid: int = UIDS[0]) -> Wor
     return World(xdg=xdg, uid=uid, stats=stats, recv=list(recv))
 
 
-def run_cli(world: World, name: str, log_keys: bool = False) -> Outcome:
-    """`v2m NAME` through v2m.cli.main, as a keybinding runs it (stderr not a terminal)."""
+def run_cli(world: World, name: str, log_keys: bool = False, args: list[str] | tuple = ()) -> Outcome:
+    """`v2m NAME [ARGS]` through v2m.cli.main, as a keybinding runs it (stderr not a terminal)."""
     from click.testing import CliRunner
     from v2m.cli.main import cli
     from v2m.ipc import client
@@ -178,7 +178,7 @@ def run_cli(world: World, name: str, log_keys: bool = False) -> Outcome:
             mock.patch.object(os, "getuid", lambda: world.uid), \
             mock.patch.object(socket, "socket", FakeSocket), mock.patch.object(client, "call", call), \
             mock.patch.object(shutil, "which", which), mock.patch.object(subprocess, "run", run):
-        result = CliRunner().invoke(cli, [name], catch_exceptions=True)
+        result = CliRunner().invoke(cli, [name, *args], catch_exceptions=True)
     clean = result.exception is None or isinstance(result.exception, SystemExit)
     return Outcome(result.stdout, result.stderr, result.exit_code, clean, notified, list(dict.fromkeys(keys)))
 

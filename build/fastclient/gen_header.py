@@ -8,9 +8,11 @@ does. None of that is written in C: derive.py runs the real CLI
 (v2m.cli.main) in-process against a fake socket and file system (cli_probe.py)
 and reads off
 
-  - the keybinding commands: those of v2m.cli.control without options; for
-    each, the exact request frame, the timeout, and the rules that print the
-    reply (checked on many replies against what the C client would print);
+  - the keybinding commands: those of v2m.cli.control without options, or
+    whose one option is `--language` (options.py); for each, the exact
+    request frame (and with the option, the frame around its value), the
+    timeout, and the rules that print the reply (checked on many replies
+    against what the C client would print);
   - the outputs report (a failed clipboard, say) and the desktop notification;
   - the reply keys, the largest reply accepted, the socket path rule, which
     errnos mean "not running", which mode bits are refused;
@@ -28,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from derive import GenerationError, derive  # noqa: E402
+from options import MAX_CHARS  # noqa: E402
 
 
 # ---- C ----
@@ -46,9 +49,13 @@ def c_string(value: str | bytes | None) -> str:
 def c_command(c: dict) -> list[str]:
     rules = ", ".join(f"{{{r['kind']}, {c_string(r['key'])}, {r['stream']}, {c_string(r['prefix'])}, "
                       f"{c_string(r['text'])}}}" for r in c["rules"])
+    option = c["option"] or {"flag": None, "head": b"", "tail": b""}
     return [f"    {{.name = {c_string(c['name'])}, .timeout_ms = {c['timeout_ms']}, "
             f".notify_errors = {int(c['notify_errors'])}, .outputs_key = {c_string(c['outputs_key'])},",
             f"     .request = {c_string(c['request'])}, .request_len = {len(c['request'])},",
+            f"     .option = {c_string(option['flag'])}, .option_head = {c_string(option['head'])}, "
+            f".option_head_len = {len(option['head'])},",
+            f"     .option_tail = {c_string(option['tail'])}, .option_tail_len = {len(option['tail'])},",
             f"     .rules = {{{rules}}}}},"]
 
 
@@ -61,6 +68,8 @@ def header(d: dict) -> str:
              "/* The keybinding commands: the exact request frame, the timeout, and the rules",
              " * that print the reply's data (stream 1 stdout, 2 stderr); see print_data(). */",
              f"#define V2M_MAX_RULES {max(len(c['rules']) for c in commands) + 1}",
+             "/* An option's value is sent as it is when it is plain (plain_value()): at most this long. */",
+             f"#define V2M_OPTION_MAX_CHARS {MAX_CHARS}",
              "#define V2M_COMMANDS \\"]
     lines += [line + " \\" for c in commands for line in c_command(c)] + [""]
     lines += [f"#define V2M_{k} {c_string(v)}" for k, v in d["protocol"].items()]

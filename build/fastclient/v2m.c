@@ -5,8 +5,10 @@
  * app needs 40-60 ms just to start; this program needs about 1 ms. It
  * handles the keybinding commands (toggle, start, stop, cancel, ping,
  * pause, resume, shutdown), speaking the daemon's socket protocol (4-byte
- * big-endian length + UTF-8 JSON). Every other command, and any extra
- * argument, goes to the Python app (v2m-app beside this file) through exec.
+ * big-endian length + UTF-8 JSON), and the one option of toggle and start,
+ * `--language LANG` (a key per language), when its value is plain. Every
+ * other command, and any other argument, goes to the Python app (v2m-app
+ * beside this file) through exec.
  *
  * What it sends, prints, notifies and exits with is not written here: it
  * comes from v2m_generated.h, which build/fastclient/gen_header.py reads off
@@ -52,6 +54,9 @@ struct command {
     const char *outputs_key;  /* data[key] maps outputs to results; NULL: none */
     const char *request;      /* the exact frame to send */
     size_t request_len;
+    const char *option;       /* "--language": its value goes in the request; NULL: no option */
+    const char *option_head, *option_tail;  /* the request's payload around the value */
+    size_t option_head_len, option_tail_len;
     struct rule rules[V2M_MAX_RULES];
 };
 
@@ -471,19 +476,41 @@ static int connect_daemon(const char *path, int *fd) {
     return check_peer(*fd, path);
 }
 
-/* Send the command's request; read the reply frame into *reply. */
-static int request(const struct command *c, struct text *reply) {
+/* The request frame: the command's own, or with the option's value between
+ * the generated head and tail (a plain value is its own JSON). */
+static int request_frame(const struct command *c, const char *value, struct text *out) {
+    if (!value) {
+        out->s = NULL;
+        out->n = c->request_len;
+        return 0;
+    }
+    size_t n = strlen(value), body = c->option_head_len + n + c->option_tail_len;
+    uint32_t be = htonl((uint32_t)body);
+    if (!(out->s = malloc(4 + body))) return fail("out of memory");
+    memcpy(out->s, &be, 4);
+    memcpy(out->s + 4, c->option_head, c->option_head_len);
+    memcpy(out->s + 4 + c->option_head_len, value, n);
+    memcpy(out->s + 4 + c->option_head_len + n, c->option_tail, c->option_tail_len);
+    out->n = 4 + body;
+    return 0;
+}
+
+/* Send the command's request (with the option's value, unless NULL); read the reply frame into *reply. */
+static int request(const struct command *c, const char *value, struct text *reply) {
     char path[PATH_MAX];
+    struct text frame = {0};
     int fd = -1;
-    int rc = socket_path(path, sizeof path) < (int)sizeof path ? connect_daemon(path, &fd)
-             : fail("cannot create a socket");
+    int rc = request_frame(c, value, &frame);
+    if (!rc) rc = socket_path(path, sizeof path) < (int)sizeof path ? connect_daemon(path, &fd)
+                  : fail("cannot create a socket");
     if (!rc && c->timeout_ms) {
         struct timeval timeout = {.tv_sec = c->timeout_ms / 1000, .tv_usec = c->timeout_ms % 1000 * 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     }
     uint32_t be, len = 0;
-    int io = rc ? 0 : full_io(fd, c->request, c->request_len, 1);
+    int io = rc ? 0 : full_io(fd, frame.s ? frame.s : c->request, frame.n, 1);
+    free(frame.s);
     if (!rc && !io) io = full_io(fd, &be, 4, 0);
     if (!rc && !io && (len = ntohl(be)) > V2M_MAX_REPLY_BYTES) rc = say(V2M_EXIT_TOO_BIG, V2M_MSG_TOO_BIG, len);
     if (!rc && !io && !(reply->s = malloc((size_t)len + 1))) rc = fail("out of memory");
@@ -559,9 +586,9 @@ static int report_outputs(const struct command *c, struct span data) {
     return failed ? V2M_OUTPUTS_EXIT : 0;
 }
 
-static int run(const struct command *c) {
+static int run(const struct command *c, const char *option) {
     struct text reply = {0}, error = {0};
-    int rc = request(c, &reply);
+    int rc = request(c, option, &reply);
     if (rc) return rc;
     struct parser j = {reply.s, reply.s + reply.n};
     ws(&j);
@@ -586,9 +613,34 @@ static int run(const struct command *c) {
     return rc;
 }
 
+/* A value whose JSON is itself between quotes, and that the Python CLI takes
+ * as it is: a letter, then letters, digits, " ", "_" and "-" (options.PLAIN
+ * in build/fastclient/options.py). */
+static int plain_value(const char *v) {
+    size_t n = strlen(v);
+    if (n == 0 || n > V2M_OPTION_MAX_CHARS || !((*v | 0x20) >= 'a' && (*v | 0x20) <= 'z')) return 0;
+    for (; *v; v++)
+        if (!((*v | 0x20) >= 'a' && (*v | 0x20) <= 'z') && !(*v >= '0' && *v <= '9') &&
+            *v != ' ' && *v != '_' && *v != '-') return 0;
+    return 1;
+}
+
+/* `--language VALUE` or `--language=VALUE` after the command, a plain value;
+ * NULL for anything else. */
+static const char *option_value(const struct command *c, int argc, char **argv) {
+    if (!c->option) return NULL;
+    size_t n = strlen(c->option);
+    const char *v = argc == 4 && strcmp(argv[2], c->option) == 0 ? argv[3]
+                  : argc == 3 && strncmp(argv[2], c->option, n) == 0 && argv[2][n] == '=' ? argv[2] + n + 1 : NULL;
+    return v && plain_value(v) ? v : NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc == 2)
-        for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
-            if (strcmp(argv[1], COMMANDS[i].name) == 0) return run(running = &COMMANDS[i]);
+    if (argc >= 2 && argc <= 4)
+        for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++) {
+            if (strcmp(argv[1], COMMANDS[i].name) != 0) continue;
+            const char *value = option_value(&COMMANDS[i], argc, argv);
+            if (argc == 2 || value) return run(running = &COMMANDS[i], value);
+        }
     return exec_python(argv);
 }

@@ -18,8 +18,8 @@ from v2m.application.text_commands import TextCommands
 from v2m.application.text_refinement import TextRefiner
 from v2m.infrastructure.system import logging_setup
 from v2m.config import paths
-from v2m.config.settings import (AudioOptions, DecodeOptions, LlmOptions, ModelLoadOptions, OutputOptions,
-                                 RemoteEngineOptions, ServerOptions, Settings, TextOptions)
+from v2m.config.settings import (AudioOptions, DecodeOptions, FeedbackOptions, LlmOptions, ModelLoadOptions,
+                                 OutputOptions, RemoteEngineOptions, ServerOptions, Settings, TextOptions)
 from v2m.domain.state import DaemonState
 from v2m.domain import text_rules
 from v2m.domain.errors import ModelError, V2mError
@@ -230,9 +230,23 @@ def build_sinks(output: OutputOptions) -> list:
 
     kinds = {"clipboard": lambda: ClipboardSink(),
              "type": lambda: TypeSink(delay_ms=output.typing_delay_ms, separator=output.separator,
-                                      paste_keys=output.paste_keys),
+                                      paste_keys=output.paste_keys, live=output.live),
              "paste": lambda: PasteSink(separator=output.separator, paste_keys=output.paste_keys)}
     return [kinds[name]() for name in output.sinks]
+
+
+_cues: list = []  # one player for the daemon's life: it keeps the sounds and the player that works
+
+
+def build_cues(feedback: FeedbackOptions):
+    """The start and stop sounds, or None when feedback.sounds is off."""
+    if not feedback.sounds:
+        return None
+    if not _cues:
+        from v2m.infrastructure.audio.cues import CuePlayer
+
+        _cues.append(CuePlayer())
+    return _cues[0]
 
 
 def local_file_transcriber(config: Mapping[str, Any]):

@@ -17,9 +17,9 @@ from v2m.application.model_slot import ModelSlot
 from v2m.application.paste_last import PasteLastService
 from v2m.application.recovery import recover_spool
 from v2m.application.text_commands import TextCommands
-from v2m.bootstrap import (build_engines, build_file_transcriber, build_refiner, build_server, build_sinks,
-                           build_source, build_transcriber, build_vad, dictation_options, open_history,
-                           text_rules_of)
+from v2m.bootstrap import (build_cues, build_engines, build_file_transcriber, build_refiner, build_server,
+                           build_sinks, build_source, build_transcriber, build_vad, dictation_options,
+                           open_history, text_rules_of)
 from v2m.config import paths
 from v2m.config.settings import Settings
 from v2m.config.toml_store import TomlConfigStore
@@ -104,7 +104,9 @@ class DaemonApp:
             history=self.history, spool=self.spool, events=self.bus,
             options=lambda: dictation_options(settings()),
             rules=lambda: text_rules_of(settings().text, settings().decode.language),
-            refiner=lambda: self.refiner if settings().llm.refine else None)
+            refiner=lambda: self.refiner if settings().llm.refine else None,
+            cues=lambda: build_cues(settings().feedback),
+            min_hold_ms=lambda: settings().audio.min_hold_ms)
         vocabulary = lambda: text_rules.vocabulary_prompt(list(settings().text.vocabulary))  # noqa: E731
         self.files = FileTranscriptionService(self.control, engine_files, self.worker, self.bus, prompt=vocabulary)
         self.http = build_server(self.settings.server, serve, lambda: self.control.state, self.engine,

@@ -166,7 +166,7 @@ def notes(env: dict) -> list[list[str]]:
 
 
 def run_c(client: Path, env: dict, *args: str) -> tuple[str, str, int, list]:
-    done = subprocess.run([str(client), *args], capture_output=True, timeout=60, env=env)
+    done = subprocess.run([str(client), *args], capture_output=True, timeout=60, env=env)  # (argv: UTF-8)
     stderr = done.stderr.decode("utf-8", "replace")
     assert not any(mark in stderr for mark in SANITIZER_MARKS), stderr
     return done.stdout.decode("utf-8"), done.stderr.decode("utf-8"), done.returncode, notes(env)
@@ -344,6 +344,40 @@ def test_unpaired_surrogates_become_replacement_characters(client, stub, env, es
     same_as_python(client, stub, env, "ping", reply, (shown + "\n", "", 0, []))
 
 
+# ---- the one option: toggle and start --language LANG (a key per language) ----
+
+@pytest.mark.parametrize("command", ["toggle", "start"])
+@pytest.mark.parametrize("args, value", [(["--language", "es"], "es"), (["--language=Spanish"], "Spanish"),
+                                         (["--language", "zh-Hant"], "zh-Hant"), (["--language", "auto"], "auto"),
+                                         (["--language", "a_b c-9" + "x" * 57], "a_b c-9" + "x" * 57)])
+def test_the_language_option_sends_what_python_sends(client, stub, env, command, args, value):
+    reply = ok({"transcription": "Hola.", "state": "idle", "outputs": {"clipboard": "no display"}})
+    stub.replies.put(reply)
+    c = run_c(client, env, command, *args)
+    stub.replies.put(reply)
+    assert c == run_py(env, command, *args) and c[0] == "Hola.\n" and c[2] == 3
+    cmd = json.loads(GOLDEN[command][4:])["cmd"]
+    assert stub.requests == [protocol.encode_frame(protocol.request(cmd, {"language": value}))] * 2
+
+
+@pytest.mark.parametrize("args", [
+    ["toggle", "--language", "espa\u00f1ol"], ["toggle", "--language", ""], ["toggle", "--language=-x"],
+    ["toggle", "--language", 'a"b'], ["toggle", "--language", "a\\b"], ["toggle", "--language", "x" * 65],
+    ["toggle", "--language", "1es"], ["toggle", "--language"], ["toggle", "--lang", "es"], ["toggle", "--language="],
+    ["toggle", "--language", "es", "--language", "de"], ["start", "es"], ["stop", "--language", "es"],
+    ["ping", "--language", "es"], ["toggle", "--language", "es", "extra"],
+])
+def test_any_other_option_or_value_goes_to_the_python_app(client, tmp_path, env, args):
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    shutil.copy(client, folder / "v2m")
+    app = folder / "v2m-app"
+    app.write_text('#!/bin/sh\nprintf "%s|" "$0" "$@"\n')
+    app.chmod(0o755)
+    out = run_c(folder / "v2m", env, *args)
+    assert out[:3] == ("|".join([str(app), *args]) + "|", "", 0)
+
+
 # ---- everything else goes to the Python app ----
 
 def test_other_commands_exec_the_python_app(client, tmp_path, env):
@@ -392,6 +426,12 @@ def test_the_header_agrees_with_the_python_side(tmp_path):
         recording = name in ("toggle", "start", "stop", "cancel")
         assert c["timeout_ms"] == 1000 * (control.RECORDING_TIMEOUT_S if recording else default_timeout)
         assert (c["outputs_key"] == "outputs") == recording
+        # the option keeps toggle and start on the fast path
+        assert (c["option"] is not None) == (name in ("toggle", "start"))
+        if c["option"]:
+            cmd = json.loads(GOLDEN[name][4:])["cmd"]
+            assert c["option"]["head"] + b"es" + c["option"]["tail"] == \
+                protocol.encode_frame(protocol.request(cmd, {"language": "es"}))[4:]
     assert found["max_reply_bytes"] == MAX_REPLY
     fmt, code, _ = found["messages"]["NOT_RUNNING"]
     assert derive.fill(fmt, ("/x/v2m.sock",)) == f"v2m: {DaemonNotRunning('/x/v2m.sock')}\n" and code == 1
@@ -433,3 +473,24 @@ def test_the_generator_fails_loudly_when_the_c_client_cannot_follow(monkeypatch)
     monkeypatch.setattr(control, "ping", ping)
     with pytest.raises(derive.GenerationError, match="v2m ping"):
         derive.probe_command("ping")
+
+
+def test_the_generator_fails_loudly_when_the_language_option_changes(monkeypatch):
+    import click
+
+    from v2m.cli import control
+
+    sys.path.insert(0, str(FASTCLIENT))
+    try:
+        import derive
+    finally:
+        sys.path.remove(str(FASTCLIENT))
+
+    @click.command(name="toggle")
+    @click.option("--language", "-l", default=None)  # a short spelling v2m.c does not know
+    def toggle(language) -> None:
+        control.client.call("TOGGLE_RECORDING", {"language": language} if language else None)
+
+    monkeypatch.setattr(control, "toggle", toggle)
+    with pytest.raises(derive.GenerationError, match="v2m toggle: its --language option"):
+        derive.keybinding_commands()

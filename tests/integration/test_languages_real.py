@@ -3,7 +3,8 @@
 espeak-ng speech in Russian and Mandarin goes through faster-whisper and the
 real hallucination gate (as WhisperFileTranscriber's `_is_speech` applies it)
 and comes back in its own script; silence and noise still come back empty;
-the language is detected on the quick pass's 10 s window.
+the language is detected on the quick pass's 10 s window, and a dictation's
+quick pass with language "auto" detects it on the window it decodes.
 
 espeak-ng 1.51's `cmn` voice reads Chinese characters as pinyin spelled out
 in English ("jin one tian one"); `cmn-latn-pinyin` speaks them as Mandarin.
@@ -22,15 +23,18 @@ import pytest
 from tests.support import multilingual
 from tests.support.speech import RATE, read_pcm, say
 from v2m.domain.hallucination import SegmentScore, keep_segment
-from v2m.infrastructure.asr.language_detect import (LOW_CONFIDENCE, detect_language,
-                                                    detect_language_features, short_features)
+from v2m.domain.transcript import DecodeRequest, HeardBefore
+from v2m.infrastructure.asr.language_detect import (LOW_CONFIDENCE, RUNNER_UP, detect_language,
+                                                    detect_language_features, likely_languages, short_features)
 
 
 SPEECH = {
     "ru": ("ru", ["Сегодня хорошая погода, и мы пойдём гулять в парк.", "Сегодня хорошая погода."]),
     "zh": ("cmn-latn-pinyin", ["我们晚上一起吃饭吧。", "我明天要去北京。"]),
     "es": ("es", ["Mañana vamos a visitar a mis abuelos en el campo.",
-                  "La biblioteca abre temprano los sábados por la mañana."]),
+                  "La biblioteca abre temprano los sábados por la mañana.",
+                  # `base` is unsure: Italian 0.41-0.55, Spanish 0.24-0.32 (8 syntheses, sox dithers)
+                  "Recuerda comprar leche, pan y café de camino a casa."]),
     "en": ("en-us", ["The quick brown fox jumps over the lazy dog.",
                      "Please send the quarterly report to my manager by Friday."]),
 }
@@ -130,3 +134,62 @@ def test_english_only_model_needs_no_detection():
 
     tiny_en = WhisperModel(str(bundled_model()), device="cpu", compute_type="int8", cpu_threads=1)
     assert detect_language(tiny_en, np.zeros(RATE, np.float32)) == ("en", 1.0)
+
+
+@pytest.fixture(scope="module")
+def engine(base):
+    """The daemon's engine on multilingual `base`, set to "auto"."""
+    from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions
+
+    transcriber = FasterWhisperTranscriber("base", multilingual.base_model_path(),
+                                           WhisperOptions(device="cpu", compute_type="int8", language="auto"))
+    transcriber._model = base  # the module's loaded model, not a second copy
+    transcriber._loaded.set()
+    return transcriber
+
+
+def pcm_of(audio: np.ndarray) -> bytes:
+    return (audio * 32768).clip(-32768, 32767).astype(np.int16).tobytes()
+
+
+def no_full_pass(*args, **kwargs):
+    raise AssertionError("the full 30 s window ran: detection must happen in the quick window")
+
+
+@pytest.mark.parametrize("lang, word", [("es", "campo"), ("en", "quick")])
+def test_a_dictations_quick_pass_detects_the_language(engine, voices, monkeypatch, lang, word):
+    monkeypatch.setattr(engine, "_full_pass", no_full_pass)
+    told = []
+    segments = engine.transcribe(pcm_of(voices[lang, 0]), DecodeRequest(beam_size=2, window_s=10, language="auto",
+                                                                        on_language=lambda *a: told.append(a)))
+    assert len(told) == 1 and told[0][0] == lang and told[0][1] >= LOW_CONFIDENCE, told
+    assert segments and word in segments[0].text.lower(), segments
+
+
+def test_with_context_the_detection_reads_the_context_too(engine, voices, monkeypatch):
+    monkeypatch.setattr(engine, "_full_pass", no_full_pass)
+    told = []
+    before = HeardBefore(pcm_of(voices["es", 0]), "Mañana vamos a visitar a mis abuelos en el campo.")
+    segments = engine.transcribe(pcm_of(voices["es", 1]), DecodeRequest(
+        beam_size=2, window_s=10, before=before, language="auto", on_language=lambda *a: told.append(a)))
+    assert segments is not None and "biblioteca" in segments[0].text.lower(), segments
+    assert len(told) == 1 and told[0][0] == "es" and told[0][1] >= LOW_CONFIDENCE, told
+
+
+def test_a_given_language_is_told_as_sure(engine, voices):
+    told = []
+    engine.transcribe(pcm_of(voices["es", 1]), DecodeRequest(beam_size=2, window_s=10, language="es",
+                                                             on_language=lambda *a: told.append(a)))
+    assert told == [("es", 1.0)]
+
+
+def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(engine, voices, monkeypatch):
+    audio = voices["es", 2]
+    ranked = likely_languages(engine.whisper_model(), short_features(engine.whisper_model(), audio, 10))
+    assert len(ranked) == 2 and "es" in dict(ranked) and ranked[0][1] < LOW_CONFIDENCE and ranked[1][1] >= RUNNER_UP
+    monkeypatch.setattr(engine, "_full_pass", no_full_pass)
+    told = []
+    segments = engine.transcribe(pcm_of(audio), DecodeRequest(beam_size=2, window_s=10, language="auto",
+                                                             on_language=lambda *a: told.append(a)))
+    assert [t[0] for t in told] == ["es"] and told[0][1] < LOW_CONFIDENCE, told  # read in Spanish, still unsure
+    assert "leche" in segments[0].text.lower() and "camino" in segments[0].text.lower(), segments

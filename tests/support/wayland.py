@@ -91,16 +91,19 @@ def _poll(condition, timeout_s: float, what: str, interval_s: float = 0.02):
 
 
 class SwaySession:
-    def __init__(self, app_id: str = APP_ID, keyboard: bool = True, debug: bool = False) -> None:
+    def __init__(self, app_id: str = APP_ID, keyboard: bool = True, debug: bool = False,
+                 extra_config: str = "") -> None:
         """keyboard: give the seat a permanent keyboard, as a real desktop
         has. Headless sway has none: then the seat gains the keyboard
         capability only while a wtype runs, foot binds a wl_keyboard only
         when told, and the keys wtype sends before that are lost (the first
         one or more, about half the time). False reproduces that.
-        debug: sway -d, a verbose sway.log."""
+        debug: sway -d, a verbose sway.log.
+        extra_config: lines added to sway's config (key bindings)."""
         self.app_id = app_id
         self.keyboard = keyboard
         self.debug = debug
+        self.extra_config = extra_config
         self.dir: Path | None = None  # 0700, owned by the desktop user
         self.runtime: Path | None = None  # sway's XDG_RUNTIME_DIR
         self.file: Path | None = None  # what foot's cat writes
@@ -123,7 +126,7 @@ class SwaySession:
         self.runtime.mkdir(mode=0o700)
         self.file = self.dir / "typed"
         self.file.touch()
-        (self.dir / "config").write_text(SWAY_CONFIG)
+        (self.dir / "config").write_text(SWAY_CONFIG + self.extra_config)
         (self.dir / "foot.ini").write_text("")  # defaults; no user or system config
         for path in (self.dir, self.runtime, self.file, self.dir / "config", self.dir / "foot.ini"):
             os.chown(path, uid, gid)
@@ -330,6 +333,15 @@ class SwaySession:
                 raise AssertionError(f"waited {timeout_s} s for {text!r}; arrived: {now!r}")
             time.sleep(0.01)
 
+    def wait_until(self, condition, timeout_s: float = 10, what: str = "the text") -> str:
+        """Wait until `condition(what arrived)` holds; returns what arrived."""
+        deadline = time.monotonic() + timeout_s
+        while not condition(now := self.typed()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout_s} s for {what}; arrived: {now!r}")
+            time.sleep(0.01)
+        return now
+
     def wait_quiet(self, quiet_s: float = 0.3, timeout_s: float = 5) -> str:
         """Wait until nothing more arrives for `quiet_s`; returns what arrived."""
         deadline = time.monotonic() + timeout_s
@@ -344,15 +356,15 @@ class SwaySession:
         return last.decode("utf-8", errors="replace")
 
 
-def sway_session() -> Iterator[SwaySession]:
+def sway_session(extra_config: str = "") -> Iterator[SwaySession]:
     """Fixture body: `@pytest.fixture(scope="session")\\ndef sway(): yield from sway_session()`.
-    Skips when sway or foot is not installed."""
+    Fails when sway or foot is not installed."""
     import pytest
 
     missing = missing_binaries()
     if missing:
         pytest.fail(f"missing {', '.join(missing)} (make apt)")
-    session = SwaySession().start()
+    session = SwaySession(extra_config=extra_config).start()
     try:
         yield session
     finally:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 
 def words(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
+def wer(reference: str, hypothesis: str, split: Callable[[str], list[str]] = words) -> float:
+    ref, hyp = split(reference), split(hypothesis)
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i

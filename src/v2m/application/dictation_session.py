@@ -16,50 +16,26 @@ the utterances of the last few seconds again in front of the new one, with
 their text forced as the decoder's prefix, so only the new words are
 decoded (measured: WER 0.100 against 0.124 without, at 20 s). Passes left
 at the stop read alone: the user is waiting.
+
+Language: with "auto", the first utterance's quick pass detects it, and the
+dictation keeps it (application/language_choice.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from v2m.application.dictation_options import DictationOptions
+from v2m.application.language_choice import LanguageChoice
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
-from v2m.domain.hallucination import GateOptions, SegmentScore, is_weak, keep_segment
-from v2m.domain.segmenter import Segmenter, SegmenterOptions, Utterance
+from v2m.domain.hallucination import SegmentScore, is_weak, keep_segment
+from v2m.domain.segmenter import Segmenter, Utterance
 from v2m.domain.transcript import DecodeRequest, HeardBefore
-
-
-@dataclasses.dataclass(frozen=True)
-class DictationOptions:
-    segmenter: SegmenterOptions = SegmenterOptions()
-    gate: GateOptions = GateOptions()
-    # False: transcribe the whole recording at stop, as most dictation tools do.
-    streaming: bool = True
-    # Speculative finalization, quick passes and the narrow beam at the stop
-    # (see the module doc); every one of those choices is made in this module.
-    fast_stop: bool = True
-    beam_size: int = 5
-    # The passes left at the stop, which the user waits for (BENCHMARKS.md:
-    # greedy lost words at 5 s; beams 2, 3 and 5 scored the same).
-    stop_beam_size: int = 2
-    # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
-    # faster, and the shortest the stock weights read without losing accuracy.
-    quick_window_s: int = 10
-    prompt_chars: int = 200
-    # Quick passes read the utterances heard in the last `context_ms` again,
-    # ahead of the new one (their text forced, not remade): 0 turns it off.
-    context_ms: int = 6000
-    # Words the user dictates often; they lead every prompt to bias recognition.
-    vocabulary: tuple[str, ...] = ()
-    # The spoken language for this dictation; None: the engine's configured one.
-    language: str | None = None
-    provisional_interval_ms: int = 1500
-    min_provisional_ms: int = 900
 
 
 class DictationSession:
@@ -85,6 +61,12 @@ class DictationSession:
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
+        self._language = LanguageChoice(options.language)
+
+    @property
+    def language_used(self) -> str:
+        """The fixed language, or the one detected ("" until a pass said)."""
+        return self._language.used
 
     @property
     def transcriber(self) -> Transcriber:
@@ -232,22 +214,27 @@ class DictationSession:
                 heard = heard[:first]
         return self._transcribe(pcm, speech_ratio, level, heard, before)
 
-    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float,
-                    heard: list[tuple[Utterance, str]], before: HeardBefore | None = None) -> str:
+    def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, heard: list[tuple[Utterance, str]],
+                    before: HeardBefore | None = None, *, whole: bool = True) -> str:
         told = transcript.join([text for _, text in heard])
         prompt = text_rules.vocabulary_prompt(
             self.options.vocabulary, transcript.prompt_tail(told, self.options.prompt_chars))
-        return transcript.join([s.text for s in self._read(pcm, prompt, before)
+        return transcript.join([s.text for s in self._read(pcm, prompt, before, whole)
                                 if keep_segment(s, speech_ratio, level, self.options.gate)])
 
-    def _read(self, pcm: bytes, prompt: str, before: HeardBefore | None) -> list[SegmentScore]:
+    def _read(self, pcm: bytes, prompt: str, before: HeardBefore | None, whole: bool) -> list[SegmentScore]:
         """One pass as fast stop wants it: the short window, and once the user
-        has stopped (the rest is on the critical path) the narrow beam."""
+        has stopped (the rest is on the critical path) the narrow beam. In
+        the dictation's language; a `whole` utterance's detection may fix it
+        (and may read an unsure detection's runner-up too; a provisional
+        pass, soon replaced, does neither)."""
         o = self.options
         beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
         window = o.quick_window_s if o.fast_stop else 0
+        heard = self._language.heard if whole else self._language.glimpsed
         if before is not None:
-            reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before, o.language))
+            reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before,
+                                                                      self._language.for_pass(), heard, whole))
             # The no-speech score of a pass with context judges the context, so
             # only a confident reading is taken. Over noise Whisper may also say
             # the context again. Either way the audio is read alone, and the
@@ -256,7 +243,9 @@ class DictationSession:
                                            and not transcript.echoes(s.text, before.text) for s in reading):
                 return reading
             prompt = transcript.join([prompt, before.text])
-        return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, language=o.language)) or []
+        language = self._language.for_pass()
+        return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, None, language, heard,
+                                                               whole)) or []
 
     def _audio(self, utterance: Utterance) -> bytes:
         return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])
@@ -290,9 +279,10 @@ class DictationSession:
             stale = self._closed or self._abandoned or self._pending > 0
         if stale:
             return  # committed work comes first; a newer pass will follow
-        text = self._transcribe(pcm, 1.0, self._level(start, end), self._heard)
+        text = self._transcribe(pcm, 1.0, self._level(start, end), self._heard, whole=False)
         if text and not self._closed:
             self._publish(transcript.join([self.text_so_far, text]), final=False)
 
     def _publish(self, text: str, *, final: bool) -> None:
-        self._events.publish({"type": "transcription_update", "text": text, "final": final})
+        self._events.publish({"type": "transcription_update", "text": text, "final": final,
+                              "language": self.language_used})

@@ -63,3 +63,15 @@ def problems(results: dict[str, str]) -> list[str]:
         elif result.startswith(WARNING):
             lines.append(f"{name}: {result[len(WARNING):]}")
     return lines
+
+
+def notification(text: str, results: dict[str, str], *notes: list[str]) -> tuple[str, str]:
+    """The dictation's notification: a title naming what went wrong (outputs
+    first, then `notes`), and each output's reason before the text, as the
+    body is cut at 500 characters."""
+    summary = [f"{', '.join(failed(results))} failed"] if failed(results) else []
+    summary += [f"{', '.join(warned(results))}: see below"] if warned(results) else []
+    summary += [note for group in notes for note in group]
+    reasons = problems(results)
+    return ("v2m" + (f" ({'; '.join(summary)})" if summary else ""),
+            "\n".join(reasons + ["", text]) if reasons else text)

@@ -34,17 +34,27 @@ def _print_recording_reply(data: dict[str, Any]) -> None:
         sys.exit(EXIT_PARTIAL)
 
 
-def _recording_command(name: str, cmd: str, doc: str, example: str) -> click.Command:
-    @click.command(name=name, help=f"{doc}\n\n\b\nExample:\n  {example}")
-    def command() -> None:
-        _print_recording_reply(client.call(cmd, timeout_s=RECORDING_TIMEOUT_S) or {})
-    return command
+def _recording_command(name: str, cmd: str, doc: str, example: str, language: bool = False) -> click.Command:
+    def command(language: str | None = None) -> None:
+        data = {"language": language} if language is not None else None
+        _print_recording_reply(client.call(cmd, data, timeout_s=RECORDING_TIMEOUT_S) or {})
+    if language:
+        # The fast C client (build/fastclient) sends this option itself: its
+        # generator reads the request off this command, so keep it one value.
+        command = click.option(
+            "--language", metavar="LANG",
+            help="The spoken language of the dictation this starts: a code (es) or an English name "
+                 "(Spanish), or auto to detect it. For this dictation only; the next one uses "
+                 "transcription.language again.")(command)
+    return click.command(name=name, help=f"{doc}\n\n\b\nExample:\n  {example}")(command)
 
 
 toggle = _recording_command("toggle", "TOGGLE_RECORDING",
                             "Start recording, or stop and deliver the text (bind it to a key).",
-                            "v2m toggle            # in sway: bindsym $mod+d exec v2m toggle")
-start = _recording_command("start", "START_RECORDING", "Start recording.", "v2m start")
+                            "v2m toggle            # in sway: bindsym $mod+d exec v2m toggle\n"
+                            "  v2m toggle --language es   # one key per language", language=True)
+start = _recording_command("start", "START_RECORDING", "Start recording.", "v2m start --language de",
+                           language=True)
 stop = _recording_command("stop", "STOP_RECORDING", "Stop recording and deliver the text (also on stdout).",
                           "v2m stop | tee -a notes.txt")
 cancel = _recording_command("cancel", "CANCEL_RECORDING", "Stop recording and discard it.", "v2m cancel")
@@ -84,6 +94,8 @@ def status(ctx: click.Context, as_json: bool, follow: bool, fmt: str | None, idl
                f"uptime:  {data['uptime_s']:.0f} s\nmodel:   {data['model']}\n"
                f"memory:  {tel.get('rss_mib', '?')} MiB RSS\n"
                f"cpu:     {tel.get('cpu_percent', '?')} % since last status")
+    if data.get("language"):  # the dictation in progress: its language, set or detected
+        click.echo(f"language: {data['language']}")
 
 
 def _follow(fmt: str, idle_text: str | None) -> None:

@@ -48,12 +48,14 @@ APPLIES: dict[str, tuple[str, str]] = {
     "audio.min_silence_ms": (LIVE, _PER_DICTATION),
     "audio.preroll_ms": (LIVE, _PER_DICTATION),
     "audio.max_utterance_s": (LIVE, _PER_DICTATION),
+    "audio.min_hold_ms": (LIVE, "read at each `v2m stop`"),
     "output.sinks": (LIVE, _PER_DICTATION),
     "output.notify": (LIVE, "read at each notification"),
     "output.separator": (LIVE, _PER_DICTATION),
     "output.live": (LIVE, _PER_DICTATION),
     "output.typing_delay_ms": (LIVE, _PER_DICTATION),
     "output.paste_keys": (LIVE, _PER_DICTATION),
+    "feedback.sounds": (LIVE, _PER_DICTATION),
     "text.replacements": (LIVE, _PER_DICTATION),
     "text.vocabulary": (LIVE, _PER_DICTATION),
     "text.spoken_punctuation": (LIVE, _PER_DICTATION),
@@ -66,7 +68,6 @@ APPLIES: dict[str, tuple[str, str]] = {
     "llm.refine": (LIVE, _PER_DICTATION),
     "log.level": (LIVE, "the daemon sets its log level at once"),
 }
-RESTART_KEYS: dict[str, str] = {key: why for key, (how, why) in APPLIES.items() if how == RESTART}
 
 
 def model_load_keys() -> frozenset[str]:

@@ -82,6 +82,7 @@ CONSTRAINTS: dict[str, Constraint] = {
     "audio.min_silence_ms": Constraint(min_value=90, max_value=10_000),
     "audio.preroll_ms": Constraint(min_value=0, max_value=2_000),
     "audio.max_utterance_s": Constraint(min_value=2, max_value=29),
+    "audio.min_hold_ms": Constraint(min_value=0, max_value=5_000),
     "transcription.engine": Constraint(choices=("local", "openai")),
     "transcription.remote.timeout_s": Constraint(min_value=0.5, max_value=600),
     "transcription.remote.file_timeout_s": Constraint(min_value=1, max_value=7200),

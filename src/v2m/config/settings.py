@@ -69,6 +69,7 @@ class AudioOptions:
     min_silence_ms: int = 600
     preroll_ms: int = 300
     max_utterance_s: int = 25
+    min_hold_ms: int = 300  # hold-to-talk: a shorter start/stop pair is a tap, cancelled
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +80,11 @@ class OutputOptions:
     live: bool = False
     typing_delay_ms: int = 0
     paste_keys: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class FeedbackOptions:
+    sounds: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +116,7 @@ SECTIONS: dict[str, tuple[str, type]] = {
     "remote": ("transcription.remote", RemoteEngineOptions),
     "audio": ("audio", AudioOptions),
     "output": ("output", OutputOptions),
+    "feedback": ("feedback", FeedbackOptions),
     "text": ("text", TextOptions),
     "llm": ("llm", LlmOptions),
     "server": ("server", ServerOptions),
@@ -124,6 +131,7 @@ class Settings:
     remote: RemoteEngineOptions = RemoteEngineOptions()
     audio: AudioOptions = AudioOptions()
     output: OutputOptions = OutputOptions()
+    feedback: FeedbackOptions = FeedbackOptions()
     text: TextOptions = TextOptions()
     llm: LlmOptions = LlmOptions()
     server: ServerOptions = ServerOptions()

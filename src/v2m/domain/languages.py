@@ -78,6 +78,13 @@ def parse_language(text: str) -> tuple[str, str]:
     raise ValueError(f"unknown language {text!r}{tip}")
 
 
+# A detected language below this probability is a guess: a dictation uses it
+# for that utterance only, and detects again on the next one, until an
+# answer clears the bar. Measured on multilingual `base` (see
+# infrastructure/asr/language_detect.py): every wrong answer scored below
+# it; English and clear Spanish sentences score above.
+DETECTION_BAR = 0.9
+
 # The languages an English-only model (tiny.en, base.en, ...) can be set to.
 ENGLISH_ONLY_LANGUAGES = ("en", "auto")
 

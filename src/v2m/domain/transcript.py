@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Callable
 
 _SPACE = re.compile(r"\s+")
 
@@ -75,6 +76,14 @@ class DecodeRequest:
     before: HeardBefore | None = None
     # An ISO code or "auto"; None: the engine's configured language.
     language: str | None = None
+    # Told the language the pass was read in and how sure the engine is of
+    # it: the probability of a detection, 1.0 for a language it was given.
+    # An engine that cannot tell (a remote server's "auto") does not call it.
+    on_language: Callable[[str, float], None] | None = None
+    # With "auto": when the detection is unsure between two languages, also
+    # decode in the runner-up and keep the likelier text (a second decoding,
+    # only then). Off for passes whose text is soon replaced.
+    runner_up: bool = True
 
 
 # Timed transcripts of files (subtitles renders them).

@@ -13,6 +13,7 @@ from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import GateOptions, SegmentScore
 from v2m.domain.transcript import DecodeRequest
+from v2m.infrastructure.asr.language_detect import likely_languages
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ class WhisperOptions:
 
 # Output this repetitive is a decoder loop, not speech (Whisper's own bar).
 MAX_COMPRESSION_RATIO = GateOptions.compression_ratio_threshold
+
+
+def _ignore(language: str, probability: float) -> None:
+    """What a pass tells when nobody asked which language it was read in."""
 
 
 def pick_device(requested: str) -> tuple[str, str]:
@@ -110,6 +115,7 @@ class FasterWhisperTranscriber:
         options = self._get_options()
         if request.language is not None:
             options = dataclasses.replace(options, language=request.language)
+        heard = request.on_language or _ignore
         audio = _floats(pcm)
         fits = (request.window_s - 0.5) * SAMPLE_RATE_HZ
         if request.before is not None:
@@ -117,19 +123,31 @@ class FasterWhisperTranscriber:
             if not request.window_s or len(audio) + len(context.pcm) // 2 >= fits:
                 return None
             return quick_pass(model, _floats(context.pcm + pcm), request.prompt, options, request.beam_size,
-                              request.window_s, prefix=context.text, new_s=len(audio) / SAMPLE_RATE_HZ)
+                              request.window_s, prefix=context.text, new_s=len(audio) / SAMPLE_RATE_HZ,
+                              heard=heard, runner_up=request.runner_up)
         if request.window_s and len(audio) < fits:
-            result = quick_pass(model, audio, request.prompt, options, request.beam_size, request.window_s)
-            if result is not None:
-                return result  # else: degenerate output, run the full 30 s window
-        return self._full_pass(audio, request.prompt, options, request.beam_size)
+            told: list[str] = []
 
-    def _full_pass(self, audio, prompt: str, options: WhisperOptions, beam_size: int) -> list[SegmentScore]:
+            def tell(language: str, probability: float) -> None:
+                told.append(language)
+                heard(language, probability)
+            result = quick_pass(model, audio, request.prompt, options, request.beam_size, request.window_s,
+                                heard=tell, runner_up=request.runner_up)
+            if result is not None:
+                return result
+            # Degenerate output: the full 30 s window, in the language the
+            # quick pass found (detected once, and already told).
+            options, heard = dataclasses.replace(options, language=told[0]), _ignore
+        return self._full_pass(audio, request.prompt, options, request.beam_size, heard)
+
+    def _full_pass(self, audio, prompt: str, options: WhisperOptions, beam_size: int,
+                   heard: Callable[[str, float], None] = _ignore) -> list[SegmentScore]:
         language = None if options.language == "auto" else options.language
-        segments, _info = self._model.transcribe(
+        segments, info = self._model.transcribe(
             audio, language=language, task=options.task, beam_size=beam_size,
             initial_prompt=prompt or None, condition_on_previous_text=False,
             without_timestamps=True, vad_filter=False)
+        heard(info.language, 1.0 if language else float(info.language_probability))
         return [SegmentScore(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
                 for s in segments]
 
@@ -141,7 +159,8 @@ def _floats(pcm: bytes):
 
 
 def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: int = 1, window_s: int = 10,
-               prefix: str = "", new_s: float | None = None) -> list[SegmentScore] | None:
+               prefix: str = "", new_s: float | None = None,
+               heard: Callable[[str, float], None] = _ignore, runner_up: bool = True) -> list[SegmentScore] | None:
     """No timestamps, temperature 0, and the encoder fed a short window.
 
     faster-whisper always pads the mel input to 30 s (3000 frames); CTranslate2
@@ -156,26 +175,51 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     `prefix`: the text of the audio's start, already transcribed; it is forced
     as the decoder's first tokens, and only what follows (`new_s` seconds of
     audio) is returned.
+
+    Language "auto" on a multilingual model: the window is encoded once, the
+    language detected on the encoder's output (one decoder step, ~43 ms; see
+    language_detect.py) and the text decoded from that same output; when
+    the detection is unsure between two (and `runner_up`), both are decoded
+    and the likelier text kept. `heard(language, probability)` is told the language read in
+    (probability 1.0 when it was given, or the model is English-only).
     """
     import ctranslate2
     import numpy as np
     from faster_whisper.audio import pad_or_trim
-    from faster_whisper.tokenizer import Tokenizer
-    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
-    language = "en" if options.language == "auto" and not model.model.is_multilingual else options.language
-    if language == "auto":
-        return None  # language detection needs the full path
-    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=options.task, language=language)
+    language = options.language
+    if language == "auto" and not model.model.is_multilingual:
+        language = "en"
     mel = model.feature_extractor(audio)
     frames = window_s * 100  # mel frames of 10 ms
     features = ctranslate2.StorageView.from_array(np.ascontiguousarray(pad_or_trim(mel, frames)[None]))
+    candidates = [(language, 1.0)]
+    if language == "auto":
+        features = model.model.encode(features, to_cpu=False)  # generate() takes it as it is
+        candidates = likely_languages(model, features)[:2 if runner_up else 1]
+    seconds = len(audio) / SAMPLE_RATE_HZ if new_s is None else new_s
+    readings = [(_decode(model, features, code, options.task, prompt, prefix, beam_size, seconds), code, p)
+                for code, p in candidates]
+    # A reading beats a degenerate one (None), text beats none, then the likelier text wins.
+    (segments, _score), code, probability = max(
+        readings, key=lambda r: (r[0][0] is not None, bool(r[0][0]), r[0][1]))
+    heard(code, probability)
+    return segments
+
+
+def _decode(model, features, language: str, task: str, prompt: str, prefix: str, beam_size: int,
+            seconds: float) -> tuple[list[SegmentScore] | None, float]:
+    """quick_pass's decoding in one language: its segments (None when
+    degenerate) and the average log-probability of the text."""
+    from faster_whisper.tokenizer import Tokenizer
+    from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task=task, language=language)
     tokens = [tokenizer.sot_prev] + tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1):] \
         if prompt.strip() else []
     tokens += [*tokenizer.sot_sequence, tokenizer.no_timestamps]
     forced = tokenizer.encode(" " + prefix.strip())[:model.max_length // 2 - 1] if prefix.strip() else []
     tokens += forced
-    seconds = len(audio) / SAMPLE_RATE_HZ if new_s is None else new_s
     max_new = int(seconds * 12) + 16  # speech runs at 2-4 tokens a second
     (result,) = model.model.generate(
         features, [tokens], beam_size=beam_size, max_length=len(tokens) + max_new, return_scores=True,
@@ -186,8 +230,8 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1)
     ratio = get_compression_ratio(text) if text.strip() else 1.0
     if len(ids) >= max_new - 1 or ratio > MAX_COMPRESSION_RATIO or _repeats(text):
-        return None
-    return [SegmentScore(text, result.no_speech_prob, avg_logprob, ratio)] if text.strip() else []
+        return None, avg_logprob
+    return ([SegmentScore(text, result.no_speech_prob, avg_logprob, ratio)] if text.strip() else []), avg_logprob
 
 
 def _repeats(text: str, n: int = 3, times: int = 3) -> bool:

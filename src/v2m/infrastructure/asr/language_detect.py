@@ -18,11 +18,21 @@ and no wrong answer there scored above 0.72. Hence LOW_CONFIDENCE.
 
 from __future__ import annotations
 
-# Below this probability a detection is a guess: the caller uses it for this
-# utterance only, and detects again on the next one (best over the dictation's
-# audio so far, up to the window), until an answer clears the bar. Every wrong
-# answer measured scored below it; en and clear es sentences score above.
-LOW_CONFIDENCE = 0.9
+from v2m.domain.languages import DETECTION_BAR
+
+# Below this probability a detection is a guess: the dictation uses it for
+# this utterance only, and detects again on the next one (whose quick pass
+# reads the utterances of the last seconds too, up to the window), until an
+# answer clears the bar (application/language_choice.py). Every wrong answer
+# measured scored below it; en and clear es sentences score above.
+LOW_CONFIDENCE = DETECTION_BAR
+# Under an unsure winner, a runner-up this likely is read too, and the quick
+# pass keeps the likelier text (Whisper's own scores). Measured on espeak-ng
+# Spanish: "Recuerda comprar leche, pan y café" came out it 0.37-0.49, es
+# 0.28-0.38; read in Spanish its average log-probability was -0.62, in
+# Italian -0.93 ("e quere la compagliace"). Other unsure answers had no
+# runner-up this close, so they cost nothing more.
+RUNNER_UP = 0.2
 
 
 def short_features(model, audio_f32, window_s: int = 10):
@@ -59,3 +69,14 @@ def detect_language_features(model, features) -> tuple[str, float]:
     (results,) = model.model.detect_language(features)
     token, probability = results[0]
     return token[2:-2], float(probability)  # "<|es|>" -> "es"
+
+
+def likely_languages(model, features) -> list[tuple[str, float]]:
+    """The detected language and its probability; with a runner-up of at
+    least RUNNER_UP when the winner is below LOW_CONFIDENCE."""
+    if not model.model.is_multilingual:
+        return [("en", 1.0)]
+    (results,) = model.model.detect_language(features)
+    ranked = [(token[2:-2], float(probability)) for token, probability in results[:2]]
+    unsure = len(ranked) > 1 and ranked[0][1] < LOW_CONFIDENCE and ranked[1][1] >= RUNNER_UP
+    return ranked if unsure else ranked[:1]

@@ -28,13 +28,15 @@ log = logging.getLogger(__name__)
 
 
 class TypeSink:
-    """Types a dictation; with live typing, its final utterances one by one
-    (`deliver_part`) while the user talks, then the rest (`deliver`)."""
+    """Types a dictation; with live typing (`live`, output.live), its text so
+    far while the user talks (`deliver_so_far`, or `deliver_part` per
+    utterance), then the rest (`deliver`). One sink per dictation."""
 
     name = "type"
 
     def __init__(self, *, delay_ms: int = 0, separator: str = " ", recent: RecentDeliveries | None = None,
-                 paste_keys: Sequence[str] = ()) -> None:
+                 paste_keys: Sequence[str] = (), live: bool = False) -> None:
+        self.live = live
         self._delay_ms, self._separator = delay_ms, separator
         self._recent = recent if recent is not None else SHARED
         self._paste_table = parse_table(paste_keys)

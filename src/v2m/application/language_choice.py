@@ -1,0 +1,72 @@
+"""Which language a dictation's passes are read in.
+
+A fixed language (the dictation's own, or the configuration's) is used as it
+is. With "auto" the language is detected once per dictation, not once per
+pass: the engine detects it on the first utterance's quick window (on the
+encoder output the pass decodes from, so it costs one decoder step) and
+says how sure it is; an answer that clears DETECTION_BAR is kept for the
+rest of the dictation, so every later pass is read as in a fixed language.
+An answer below the bar is a guess: that utterance is read in it, and the
+next one is detected again (its quick pass reads the last seconds heard
+too, so more speech), until an answer clears the bar.
+
+Provisional passes (a second of an utterance still being spoken) use the
+choice but do not make it: too little speech to trust. What they detect is
+shown only until a whole utterance was read.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from v2m.domain.languages import DETECTION_BAR
+
+
+class LanguageChoice:
+    def __init__(self, setting: str | None, bar: float = DETECTION_BAR) -> None:
+        """`setting`: a language code, "auto", or None for the engine's
+        configured language (which the engine reports as it reads)."""
+        self._setting = setting
+        self._bar = bar
+        self._lock = threading.Lock()
+        self._kept = ""                  # an answer the engine was sure of
+        self._guess = ("", 0.0)          # the surest answer below the bar so far
+        self._glimpse = ""               # a provisional pass's answer
+
+    @property
+    def fixed(self) -> bool:
+        return self._setting not in (None, "auto")
+
+    @property
+    def used(self) -> str:
+        """The fixed language, or the detected one ("" before any pass said)."""
+        if self.fixed:
+            return str(self._setting)
+        with self._lock:
+            return self._kept or self._guess[0] or self._glimpse
+
+    def for_pass(self) -> str | None:
+        """The language to ask the next pass for: "auto" or None (the
+        engine's setting) until a detection was sure."""
+        if self.fixed:
+            return self._setting
+        with self._lock:
+            return self._kept or self._setting
+
+    def heard(self, language: str, probability: float) -> None:
+        """The engine read a pass in `language`, this sure of it."""
+        if self.fixed or not language:
+            return
+        with self._lock:
+            if self._kept:
+                return
+            if probability >= self._bar:
+                self._kept = language
+            elif probability > self._guess[1]:
+                self._guess = (language, probability)
+
+    def glimpsed(self, language: str, probability: float) -> None:
+        """A provisional pass read part of an utterance in `language`."""
+        if not self.fixed:
+            with self._lock:
+                self._glimpse = language
