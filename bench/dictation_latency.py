@@ -27,6 +27,14 @@ otherwise. It prints p50 and p95 stop-to-text, WER, the stop paths and the
 language each dictation was read in, per language and stop style.
 
     .venv/bin/python bench/dictation_latency.py --language en,es,auto --reps 5
+
+With --noise brown|pink|babble --snr DB, each dictation is mixed with that
+noise at that SNR (against the speech's active level), running from the
+first sample through the pause before the stop: the same three systems side
+by side, so v2m's WER is measured against the whole-recording baseline on the
+same noisy audio.
+
+    .venv/bin/python bench/dictation_latency.py --noise brown --snr 10 --targets 20 --reps 2
 """
 
 from __future__ import annotations
@@ -83,6 +91,20 @@ def build(target_s: float, out: Path, cache: Path, first: int = 0, pool: list[st
         total += len(pcm) / 32000 + 1.0
         i += 1
     return write_pcm(out, b"".join(parts)), " ".join(words)
+
+
+def noisy(wav: Path, after_s: float, kind: str, snr_db: float, work: Path) -> Path:
+    """`wav` plus `after_s` of silence, with `kind` noise at `snr_db` under all
+    of it: the noise goes on through the pause, until the stop."""
+    import numpy as np
+
+    from tests.support import noise as nz
+
+    clean = nz.to_float(read_pcm(wav) + silence(after_s))
+    voiced = clean[np.abs(clean) > 0.01 * np.abs(clean).max()]  # within 40 dB of the peak: speaking
+    speech_dbfs = 10 * np.log10(np.mean(voiced ** 2))
+    hum = nz.noise_at(nz.make_noise(kind, 30.0, work), len(clean), speech_dbfs - snr_db)
+    return write_pcm(wav.with_name(f"{wav.stem}-{kind}{snr_db:g}-{after_s:g}.wav"), nz.to_pcm(clean + hum))
 
 
 class Bench:
@@ -146,6 +168,8 @@ def main() -> None:
                         help="tiny.en (the default), base (multilingual; the default with --language), "
                              "or a model directory")
     parser.add_argument("--language", default="", help="languages side by side, e.g. en,es,auto")
+    parser.add_argument("--noise", choices=["brown", "pink", "babble"], help="mix this noise in")
+    parser.add_argument("--snr", type=float, default=10.0, help="with --noise: speech over noise, dB")
     args = parser.parse_args()
     if args.model == "base" or (args.language and not args.model):
         args.model = str(multilingual.base_model_path())
@@ -169,16 +193,19 @@ def main() -> None:
                 if target not in args.targets:
                     continue
                 for style, after in STYLES.items():
+                    played, pause = (noisy(wav, after, args.noise, args.snr, tmp), 0.0) if args.noise \
+                        else (wav, after)
                     for system, settings in SYSTEMS.items():
                         bench.configure(settings)
-                        run = bench.dictate(wav, after)
+                        run = bench.dictate(played, pause)
                         run["wer"] = wer(reference, run["text"])
                         runs.setdefault((target, style, system), []).append(run)
         bench.configure(SYSTEMS["v2m"])
         early = [(bench.dictate(d[5][0], 0.8, lead_s=0.1), d[5][1]) for d in reps]
     finally:
         bench.close()
-    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps, model_label(args.model))
+    label = model_label(args.model) + (f", {args.noise} noise at {args.snr:g} dB SNR" if args.noise else "")
+    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps, label)
 
 
 def model_label(model: str) -> str:
@@ -211,6 +238,9 @@ def report(dictations, runs, early, reps, model) -> None:
             print(f"  {target:>3} s, {style:<17} {v / b:.2f}")
     paths = [x["path"] for k, r in runs.items() if k[2] == "v2m" for x in r]
     print("\nv2m stop paths: " + ", ".join(f"{p} {paths.count(p)}" for p in ("ready", "joined", "tail")))
+    for style in STYLES:
+        by = [x["path"] for k, r in runs.items() if k[2] == "v2m" and k[1] == style for x in r]
+        print(f"  {style}: " + ", ".join(f"{p} {by.count(p)}" for p in ("ready", "joined", "tail")))
     first = [x["first_sample_s"] * 1000 for r in runs.values() for x in r]
     print(f"toggle -> first captured sample: p50 {pct(first, .5):.0f} ms, p95 {pct(first, .95):.0f} ms "
           f"({len(first)} toggles)")
