@@ -95,7 +95,7 @@ def dictation_options(settings: Settings) -> DictationOptions:
         segmenter=SegmenterOptions(min_silence_ms=audio.min_silence_ms, preroll_ms=audio.preroll_ms,
                                    max_utterance_ms=audio.max_utterance_s * 1000),
         streaming=decode.streaming, fast_stop=decode.fast_stop, beam_size=decode.beam_size,
-        vocabulary=settings.text.vocabulary,
+        vocabulary=settings.text.vocabulary, translate=decode.task == "translate",
     )
 
 

@@ -1,5 +1,4 @@
-"""The dictation use case: start, stop, toggle and cancel a recording, with
-live typing, hold-to-talk's rules and the sound cues placed around the microphone."""
+"""The dictation use case: start, stop, toggle, cancel; live typing, hold-to-talk, sound cues."""
 
 from __future__ import annotations
 
@@ -96,7 +95,7 @@ class DictationService:
         live = None
         if typists := live_sinks(sinks):
             rules = self._rules()  # `session` is bound below, before any utterance is heard
-            live = LiveTyping(typists, lambda part: _apply(part, rules, _language(session)))
+            live = LiveTyping(typists, lambda part: _apply(part, rules, _text_language(session)))
         session = self._session_with(options, LiveEvents(self._events, live) if live else self._events)
         source, cues = self._new_source(), self._cues()
         if cues is not None:
@@ -251,7 +250,7 @@ class DictationService:
             self._spool.discard()
             self._notify("v2m", "No speech detected")
             raise NoSpeech()
-        text, refine_error = recording.text(raw, lambda whole: self._post_process(whole, _language(session)))
+        text, refine_error = recording.text(raw, lambda whole: self._post_process(whole, _text_language(session)))
         tally = session.transcriber
         engine = tally.engine if isinstance(tally, EngineTally) else ""
         fallback = tally.fell_back if isinstance(tally, EngineTally) else ""
@@ -290,6 +289,10 @@ class DictationService:
 def _language(session: DictationSession) -> str | None:
     """The dictation's language: its own or the configured one, or with "auto" the one detected."""
     return session.language_used or session.options.language
+
+
+def _text_language(session: DictationSession) -> str | None:
+    return "en" if session.options.translate else _language(session)  # translation writes English
 
 
 def _apply(text: str, rules: TextRules, language: str | None) -> str:

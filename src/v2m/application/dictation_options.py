@@ -33,5 +33,7 @@ class DictationOptions:
     vocabulary: tuple[str, ...] = ()
     # The spoken language for this dictation; None: the engine's configured one.
     language: str | None = None
+    # transcription.task = "translate": the text is English, and so are its spoken commands.
+    translate: bool = False
     provisional_interval_ms: int = 1500
     min_provisional_ms: int = 900
