@@ -33,8 +33,9 @@ def noisy_dictation(tmp_path) -> tuple[str, object, float]:
     return " ".join(SENTENCES[:2]), write_pcm(tmp_path / "noisy.wav", pcm), scene.end / noise.RATE
 
 
-def final_updates(client: DaemonClient) -> "queue.Queue[str]":
-    """The text of each final `transcription_update`, as the daemon sends it."""
+def final_updates(client: DaemonClient) -> tuple["queue.Queue[str]", threading.Thread]:
+    """The text of each final `transcription_update`, as the daemon sends it,
+    until the dictation is over (the state is idle again)."""
     finals: queue.Queue[str] = queue.Queue()
     stream = client.events()  # subscribed when it returns
 
@@ -42,8 +43,11 @@ def final_updates(client: DaemonClient) -> "queue.Queue[str]":
         for event in stream:
             if event.get("type") == "transcription_update" and event.get("final"):
                 finals.put(event["text"])
-    threading.Thread(target=collect, daemon=True).start()
-    return finals
+            if event.get("type") == "state_changed" and event.get("state") == "idle":
+                return
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    return finals, reader
 
 
 def test_the_stop_after_a_pause_in_noise_is_ready(desktop, start_daemon, pulse, tmp_path):
@@ -56,7 +60,7 @@ def test_the_stop_after_a_pause_in_noise_is_ready(desktop, start_daemon, pulse, 
     start_daemon().wait_model_loaded()
     reference, wav, last_word_s = noisy_dictation(tmp_path)
     watcher = DaemonClient(timeout_s=None)
-    finals = final_updates(watcher)
+    finals, reader = final_updates(watcher)
     try:
         with DaemonClient(timeout_s=60) as client:
             assert client.call("TOGGLE_RECORDING")["state"] == "recording"
@@ -69,6 +73,8 @@ def test_the_stop_after_a_pause_in_noise_is_ready(desktop, start_daemon, pulse, 
             time.sleep(max(0.0, started + last_word_s + 0.8 - time.monotonic()))  # the user's pause
             reply = client.call("TOGGLE_RECORDING")
             assert player.poll() is None, "the stop came after the noise had stopped"
+        reader.join(30)  # the stop's idle event ends it: never close the stream under it
+        assert not reader.is_alive(), "no idle event after the stop"
     finally:
         watcher.close()
     player.kill()
