@@ -297,3 +297,32 @@ def test_refinement_failure_delivers_the_raw_text_and_says_so(chat):
     assert "raw" not in rig.history.records[0]
     title, body = rig.notifier.shown[-1][:2]
     assert "refinement failed" in title and body == "w1 w2 w3"
+
+
+def test_provisional_passes_start_only_while_the_user_speaks():
+    """In a pause the speculative pass is at most a post-roll away: a
+    provisional pass started then would make it queue (live typing's text
+    came up to 1.4 s after the utterance's end on busy cores)."""
+    from tests.fakes import RecordingEvents as Events
+    from v2m.application.dictation_session import DictationSession
+
+    started: list[int] = []
+
+    class Watching(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            if fn.__name__ == "_transcribe_provisional":
+                started.append(args[1])  # the frame it reads up to
+            return super().submit(fn, *args, **kwargs)
+
+    # Speech with one-frame gaps (a VAD flickering between words), long
+    # enough for several provisional intervals; each gap is a pause.
+    frames = script((0, 5), *[(7, 19), (0, 1)] * 12, (0, 30))
+    speech = {i + 1 for i, f in enumerate(frames) if f[:2] != b"\x00\x00"}  # frames seen after a speech frame
+    with Watching(1) as worker:
+        session = DictationSession(FakeVad(), FakeTranscriber(delay_s=0.0), worker, Events(),
+                                   DictationOptions(min_provisional_ms=90, provisional_interval_ms=90))
+        for frame in frames:
+            session.feed(frame)
+            worker.submit(int).result()  # each pass ends before the next frame: none is ever busy
+        session.finish()
+    assert len(started) >= 10 and set(started) <= speech

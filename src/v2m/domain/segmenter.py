@@ -63,6 +63,11 @@ class Segmenter:
         """Start frame of the utterance being spoken, if any."""
         return self._open
 
+    @property
+    def in_pause(self) -> bool:
+        """The open utterance's last frame was not speech."""
+        return self._open is not None and self._last_speech < self._frame - 1
+
     def settled(self) -> Utterance | None:
         """The open utterance exactly as it will be committed, once its post-roll
         of silence has passed; None while speech may still extend it."""
