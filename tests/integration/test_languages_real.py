@@ -193,3 +193,18 @@ def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(e
                                                              on_language=lambda *a: told.append(a)))
     assert [t[0] for t in told] == ["es"] and told[0][1] < LOW_CONFIDENCE, told  # read in Spanish, still unsure
     assert "leche" in segments[0].text.lower() and "camino" in segments[0].text.lower(), segments
+
+
+def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, voices):
+    """The unsure case decodes both languages as one batch on one encoder
+    output: each reading must be exactly what decoding it alone gives."""
+    from v2m.infrastructure.asr.faster_whisper_transcriber import _decode
+
+    encoded = base.model.encode(short_features(base, voices["es", 2], 10), to_cpu=False)
+    together = _decode(base, encoded, ["it", "es"], "transcribe", "", "", 2, 3.6)
+    alone = [_decode(base, encoded, [code], "transcribe", "", "", 2, 3.6)[0] for code in ("it", "es")]
+    assert len(together) == 2
+    for (segments, score), (segments_alone, score_alone) in zip(together, alone):
+        assert [s.text for s in segments] == [s.text for s in segments_alone]
+        assert score == pytest.approx(score_alone, abs=1e-3)
+    assert together[1][0] and "leche" in together[1][0][0].text.lower()  # Spanish, read as Spanish
