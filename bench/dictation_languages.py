@@ -33,6 +33,12 @@ from v2m.ipc.client import DaemonClient
 STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
 PATHS = ("ready", "joined", "tail")
 LEAD_S = 0.3  # build()'s silence before the speech
+# Longer English sentences (3.6-4.1 s), so the longer Spanish ones have a
+# match; POOL's run 2.8-3.5 s.
+LONGER_ENGLISH = ["The children built a small wooden boat and sailed it across the pond.",
+                  "My neighbour lent me his ladder so I could clean the gutters this weekend.",
+                  "The new bakery on the corner sells fresh bread until late in the evening.",
+                  "After the meeting we walked down to the river and watched the boats go by."]
 
 
 class Languages:
@@ -103,7 +109,8 @@ def _match_english(reps: list[dict], target: int, tmp: Path, build) -> None:
     closest in length not yet used): stop-to-text grows with the words, and
     the Spanish sentences run longer (3.41 s against 3.20 s on average), so
     unmatched sentences would bill the test material to the language."""
-    english = [build(target, tmp / f"en-us-c{i}.wav", tmp, first=i) for i in range(len(POOL))]
+    pool = POOL + LONGER_ENGLISH
+    english = [build(target, tmp / f"en-us-c{i}.wav", tmp, first=i, pool=pool) for i in range(len(pool))]
     unused = list(range(len(english)))
     for rep in reps:
         spoken = _seconds(rep[spanish.VOICE][0]) if spanish.VOICE in rep else target

@@ -227,9 +227,11 @@ class DictationSession:
         has stopped (the rest is on the critical path) the narrow beam. In
         the dictation's language; a `whole` utterance's detection may fix it
         (and may read an unsure detection's runner-up too; a provisional
-        pass, soon replaced, does neither)."""
+        pass, soon replaced, does neither; it decodes greedily, as a stop
+        that comes while it runs waits for it)."""
         o = self.options
         beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
+        beam = beam if whole else 1
         window = o.quick_window_s if o.fast_stop else 0
         heard = self._language.heard if whole else self._language.glimpsed
         if before is not None:
