@@ -28,13 +28,12 @@ language each dictation was read in, per language and stop style.
 
     .venv/bin/python bench/dictation_latency.py --language en,es,auto --reps 5
 
-With --noise brown|pink|babble --snr DB, each dictation is mixed with that
-noise at that SNR (against the speech's active level), running from the
-first sample through the pause before the stop: the same three systems side
-by side, so v2m's WER is measured against the whole-recording baseline on the
-same noisy audio.
+With --noise brown|pink|babble --snr DB [DB ...] (or "quiet"), each
+dictation is mixed with that noise at each SNR (bench/dictation_noise.py):
+the systems side by side on the same noisy audio, so v2m's WER is measured
+against the whole-recording baseline's. --systems picks a subset.
 
-    .venv/bin/python bench/dictation_latency.py --noise brown --snr 10 --targets 20 --reps 2
+    .venv/bin/python bench/dictation_latency.py --noise brown --snr quiet 20 10 5 --targets 20 --reps 3
 """
 
 from __future__ import annotations
@@ -169,8 +168,11 @@ def main() -> None:
                              "or a model directory")
     parser.add_argument("--language", default="", help="languages side by side, e.g. en,es,auto")
     parser.add_argument("--noise", choices=["brown", "pink", "babble"], help="mix this noise in")
-    parser.add_argument("--snr", type=float, default=10.0, help="with --noise: speech over noise, dB")
+    parser.add_argument("--snr", nargs="+", default=["10"],
+                        help="with --noise: speech over noise, dB, one or more; 'quiet' adds no noise")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="a subset of: " + ", ".join(SYSTEMS))
     args = parser.parse_args()
+    systems = {name: SYSTEMS[name] for name in args.systems.split(",")}
     if args.model == "base" or (args.language and not args.model):
         args.model = str(multilingual.base_model_path())
     if args.language:
@@ -186,6 +188,15 @@ def main() -> None:
     reps = [{t: build(t, tmp / f"d{t}-{r}.wav", tmp, first=5 * r) for t in sorted(set(args.targets) | {5})}
             for r in range(args.reps)]
     bench = Bench(tmp, args.model)
+    if args.noise:
+        from bench.dictation_noise import report as noise_report, run_noise
+
+        try:
+            runs = run_noise(args, bench, reps, systems, noisy, wer, tmp)
+        finally:
+            bench.close()
+        noise_report(args, runs, systems, f"{model_label(args.model)}, {args.noise} noise")
+        return
     runs: dict[tuple, list[dict]] = {}
     try:
         for dictations in reps:
@@ -193,19 +204,17 @@ def main() -> None:
                 if target not in args.targets:
                     continue
                 for style, after in STYLES.items():
-                    played, pause = (noisy(wav, after, args.noise, args.snr, tmp), 0.0) if args.noise \
-                        else (wav, after)
-                    for system, settings in SYSTEMS.items():
+                    for system, settings in systems.items():
                         bench.configure(settings)
-                        run = bench.dictate(played, pause)
+                        run = bench.dictate(wav, after)
                         run["wer"] = wer(reference, run["text"])
                         runs.setdefault((target, style, system), []).append(run)
         bench.configure(SYSTEMS["v2m"])
         early = [(bench.dictate(d[5][0], 0.8, lead_s=0.1), d[5][1]) for d in reps]
     finally:
         bench.close()
-    label = model_label(args.model) + (f", {args.noise} noise at {args.snr:g} dB SNR" if args.noise else "")
-    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps, label)
+    report({t: d for t, d in reps[0].items() if t in args.targets}, runs, early, args.reps, model_label(args.model),
+           systems)
 
 
 def model_label(model: str) -> str:
@@ -219,23 +228,24 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def report(dictations, runs, early, reps, model) -> None:
+def report(dictations, runs, early, reps, model, systems) -> None:
     print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; {model}, CPU int8, {os.cpu_count()} cores")
-    print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in SYSTEMS))
+    print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in systems))
     for target in dictations:
         for style in STYLES:
             cells = []
-            for system in SYSTEMS:
+            for system in systems:
                 r = runs[(target, style, system)]
                 ms = [x["stop_s"] * 1000 for x in r]
                 cells.append(f"{pct(ms, .5):>6.0f}/{pct(ms, .95):<5.0f} WER {statistics.mean(x['wer'] for x in r):.3f}")
             print(f"~{target:>4}s {style:<17}" + "".join(f"{c:>24}" for c in cells))
-    print("\nratio v2m / baseline, p50:")
-    for target in dictations:
-        for style in STYLES:
-            v = pct([x["stop_s"] for x in runs[(target, style, "v2m")]], .5)
-            b = pct([x["stop_s"] for x in runs[(target, style, "baseline")]], .5)
-            print(f"  {target:>3} s, {style:<17} {v / b:.2f}")
+    if "baseline" in systems:
+        print("\nratio v2m / baseline, p50:")
+        for target in dictations:
+            for style in STYLES:
+                v = pct([x["stop_s"] for x in runs[(target, style, "v2m")]], .5)
+                b = pct([x["stop_s"] for x in runs[(target, style, "baseline")]], .5)
+                print(f"  {target:>3} s, {style:<17} {v / b:.2f}")
     paths = [x["path"] for k, r in runs.items() if k[2] == "v2m" for x in r]
     print("\nv2m stop paths: " + ", ".join(f"{p} {paths.count(p)}" for p in ("ready", "joined", "tail")))
     for style in STYLES:
