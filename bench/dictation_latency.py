@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.local_daemon import LocalDaemon  # noqa: E402
 from tests.support import multilingual  # noqa: E402
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
@@ -109,29 +110,15 @@ def noisy(wav: Path, after_s: float, kind: str, snr_db: float, work: Path) -> Pa
 class Bench:
     def __init__(self, tmp: Path, model: str = "") -> None:
         self.pulse = PulseServer().start()
-        self.env = self.pulse.client_env()
-        for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-            self.env[var] = str(tmp / var)
-            os.makedirs(self.env[var], mode=0o700)
-        self.env.update(V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false")
+        self.daemon = LocalDaemon(tmp, {**self.pulse.client_env(), "V2M_OUTPUT__SINKS": "",
+                                        "V2M_OUTPUT__NOTIFY": "false"})
+        self.env, self.sock = self.daemon.env, self.daemon.sock
         if model:  # in the file: UPDATE_CONFIG checks a language against it (not against V2M_* variables)
-            config = tmp / "XDG_CONFIG_HOME" / "v2m"
-            config.mkdir(mode=0o700)
-            (config / "config.toml").write_text(f"[transcription]\nmodel = {json.dumps(model)}\n")
-        self.sock = Path(self.env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
-        venv = Path(sys.executable).with_name("v2m")
+            self.daemon.config_dir.mkdir(mode=0o700)
+            (self.daemon.config_dir / "config.toml").write_text(f"[transcription]\nmodel = {json.dumps(model)}\n")
         built = ROOT / "dist" / "v2m"
-        self.toggle_argv = [str(built if built.exists() else venv), "toggle"]
-        self.daemon = subprocess.Popen([str(venv), "daemon"], env=self.env, stderr=subprocess.DEVNULL)
-        while not self._status().get("model_loaded"):
-            time.sleep(0.2)
-
-    def _status(self) -> dict:
-        try:
-            with DaemonClient(self.sock) as c:
-                return c.call("GET_STATUS")
-        except Exception:
-            return {}
+        self.toggle_argv = [str(built if built.exists() else Path(sys.executable).with_name("v2m")), "toggle"]
+        self.daemon.start()
 
     def configure(self, settings: dict) -> None:
         with DaemonClient(self.sock, timeout_s=60) as c:
@@ -153,8 +140,7 @@ class Bench:
                 "first_sample_s": (data.get("first_frame_at") or invoked) - invoked}
 
     def close(self) -> None:
-        self.daemon.terminate()
-        self.daemon.wait()
+        self.daemon.stop()
         self.pulse.stop()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.local_daemon import LocalDaemon  # noqa: E402
 from tests.support.speech import SENTENCES, dictation  # noqa: E402
 from v2m.ipc.client import DaemonClient  # noqa: E402
 
@@ -44,37 +44,25 @@ def main() -> None:
     wav = dictation(SENTENCES[:2], tmp / "two.wav", pause_s=0.8)
     env = dict(os.environ, V2M_OUTPUT__SINKS="", V2M_OUTPUT__NOTIFY="false", V2M_AUDIO__DEVICE=f"file:{wav}",
                V2M_AUDIO__MIN_HOLD_MS="0")  # START then STOP 50 ms later is a dictation here, not a tap
-    for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
-        env[var] = str(tmp / var)
-        os.makedirs(env[var], mode=0o700)
-    sock = Path(env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
-    daemon = subprocess.Popen([str(Path(sys.executable).with_name("v2m")), "daemon"], env=env,
-                              stderr=subprocess.DEVNULL)
+    # The real XDG_DATA_HOME: the model comes from there.
+    daemon = LocalDaemon(tmp, env, dirs=("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME"))
     try:
-        while True:
-            try:
-                with DaemonClient(sock) as c:
-                    if c.call("GET_STATUS").get("model_loaded"):
-                        break
-            except Exception:
-                pass
-            time.sleep(0.2)
+        daemon.start()
         time.sleep(2)  # let start-up work (spool recovery) settle
-        before = cpu_seconds(daemon.pid)
+        before = cpu_seconds(daemon.process.pid)
         time.sleep(args.idle_s)
-        idle_cpu = cpu_seconds(daemon.pid) - before
+        idle_cpu = cpu_seconds(daemon.process.pid) - before
         rss = {}
-        with DaemonClient(sock, timeout_s=120) as c:
+        with DaemonClient(daemon.sock, timeout_s=120) as c:
             for n in range(1, args.dictations + 1):
                 c.call("START_RECORDING")
                 time.sleep(0.05)
                 text = c.call("STOP_RECORDING")["transcription"]
                 assert "report" in text.lower(), text
                 if n in (1, 10, 50, 100, args.dictations):
-                    rss[n] = rss_mib(daemon.pid)
+                    rss[n] = rss_mib(daemon.process.pid)
     finally:
-        daemon.terminate()
-        daemon.wait()
+        daemon.stop()
     print(f"idle: {idle_cpu:.2f} CPU seconds over {args.idle_s:.0f} s ({100 * idle_cpu / args.idle_s:.2f} % of a core)")
     print("RSS after N dictations: " + ", ".join(f"{n}: {v:.1f} MiB" for n, v in rss.items()))
     first, last = rss[1], rss[args.dictations]

@@ -17,13 +17,12 @@ holds the stop's text, once.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.local_daemon import LocalDaemon
 from dictation_latency import trimmed  # bench/ is on sys.path: this runs from bench/delivery.py
 from tests.support.pulse import PulseServer
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm
@@ -50,25 +49,12 @@ def build(sentences: list[str], out: Path, pause_s: float) -> tuple[Path, list[f
 class LiveBench:
     def __init__(self, desk, tmp: Path) -> None:
         self.desk, self.pulse = desk, PulseServer().start()
-        self.env = {**desk.client_env(self.pulse.client_env()), "V2M_OUTPUT__SINKS": "type",
-                    "V2M_OUTPUT__LIVE": "true", "V2M_OUTPUT__NOTIFY": "false"}
-        for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-            self.env[var] = str(tmp / var)
-            os.makedirs(self.env[var], mode=0o700)
-        self.sock = Path(self.env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
-        self.daemon = subprocess.Popen([str(Path(sys.executable).with_name("v2m")), "daemon"], env=self.env,
-                                       stderr=subprocess.DEVNULL)
-        while not self._call("GET_STATUS", quiet=True).get("model_loaded"):
-            time.sleep(0.2)
+        self.daemon = LocalDaemon(tmp, {**desk.client_env(self.pulse.client_env()), "V2M_OUTPUT__SINKS": "type",
+                                        "V2M_OUTPUT__LIVE": "true", "V2M_OUTPUT__NOTIFY": "false"}).start()
 
-    def _call(self, cmd: str, quiet: bool = False) -> dict:
-        try:
-            with DaemonClient(self.sock, timeout_s=120) as client:
-                return client.call(cmd) or {}
-        except Exception:
-            if quiet:
-                return {}
-            raise
+    def _call(self, cmd: str) -> dict:
+        with DaemonClient(self.daemon.sock, timeout_s=120) as client:
+            return client.call(cmd) or {}
 
     def run(self, wav: Path, ends: list[float]) -> tuple[list[float], bool]:
         """(ms from each utterance's end until its text landed, exact)."""
@@ -97,8 +83,7 @@ class LiveBench:
         return landed, exact
 
     def close(self) -> None:
-        self.daemon.terminate()
-        self.daemon.wait()
+        self.daemon.stop()
         self.pulse.stop()
 
 

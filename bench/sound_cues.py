@@ -13,9 +13,7 @@ dictation.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.local_daemon import LocalDaemon  # noqa: E402
 from tests.support.pulse import PulseServer  # noqa: E402
 from v2m.ipc.client import DaemonClient  # noqa: E402
 
@@ -35,24 +34,11 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="v2m-cues-"))
     pulse = PulseServer().start()
-    env = {**pulse.client_env(), "V2M_OUTPUT__SINKS": "", "V2M_OUTPUT__NOTIFY": "false"}
-    for var in ("XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
-        env[var] = str(tmp / var)
-        os.makedirs(env[var], mode=0o700)
-    sock = Path(env["XDG_RUNTIME_DIR"]) / "v2m" / "v2m.sock"
-    daemon = subprocess.Popen([str(Path(sys.executable).with_name("v2m")), "daemon"], env=env,
-                              stderr=subprocess.DEVNULL)
+    daemon = LocalDaemon(tmp, {**pulse.client_env(), "V2M_OUTPUT__SINKS": "", "V2M_OUTPUT__NOTIFY": "false"})
     took: dict[bool, list[float]] = {False: [], True: []}
     try:
-        while True:
-            try:
-                with DaemonClient(sock) as c:
-                    if c.call("GET_STATUS").get("model_loaded"):
-                        break
-            except Exception:
-                pass
-            time.sleep(0.2)
-        with DaemonClient(sock, timeout_s=30) as c:
+        daemon.start()
+        with DaemonClient(daemon.sock, timeout_s=30) as c:
             for sounds in (False, True) * (args.runs + 1):
                 c.call("UPDATE_CONFIG", {"feedback": {"sounds": sounds}})
                 time.sleep(0.5)
@@ -61,8 +47,7 @@ def main() -> None:
                 took[sounds].append((time.perf_counter() - started) * 1000)
                 c.call("CANCEL_RECORDING")
     finally:
-        daemon.terminate()
-        daemon.wait()
+        daemon.stop()
         pulse.stop()
     print(f"START_RECORDING reply, ms ({args.runs} runs each, the first of each dropped as warm-up)")
     for sounds, label in ((False, "sounds off"), (True, "sounds on")):

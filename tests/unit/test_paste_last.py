@@ -64,3 +64,41 @@ def test_the_edge_takes_a_boolean_type_only():
     assert parse("PASTE_LAST", {"type": True}) == c.PasteLast(True)
     with pytest.raises(InvalidRequest, match="data.type"):
         parse("PASTE_LAST", {"type": "yes"})
+
+
+def test_a_paste_last_waits_for_a_dictations_delivery_in_progress():
+    """Two deliveries into one window would interleave their keys: the
+    second starts only once the first has returned."""
+    import threading
+
+    from v2m.application.outputs import deliver_all
+
+    order: list[str] = []
+    inside = threading.Event()
+    release = threading.Event()
+
+    class Slow(FakeSink):
+        def deliver(self, text):
+            order.append("dictation in")
+            inside.set()
+            release.wait(10)
+            order.append("dictation out")
+
+    class Quick(FakeSink):
+        def deliver(self, text):
+            order.append("paste-last")
+
+    first = threading.Thread(target=deliver_all, args=("one", [Slow("type")]))
+    first.start()
+    assert inside.wait(10)
+    history = FakeHistory()
+    history.append({"text": "again", "time": "t"})
+    paste = PasteLastService(history, lambda: ("clipboard",), lambda names: [Quick("paste")])
+    second = threading.Thread(target=paste.paste_last)
+    second.start()
+    second.join(0.3)
+    assert second.is_alive() and order == ["dictation in"]  # waiting, not typing over the dictation
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert order == ["dictation in", "dictation out", "paste-last"]

@@ -13,6 +13,7 @@ Each output's result is one string, as the reply's `outputs` carries it:
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Sequence
 
 from v2m.application.ports import TextSink
@@ -23,9 +24,18 @@ OK = "ok"
 WARNING = "warning: "
 FAILED = "failed: "
 
+# One delivery at a time in the daemon: a `paste-last` during a dictation's
+# own delivery would interleave its keys and clipboard with the dictation's.
+_delivering = threading.Lock()
+
 
 def deliver_all(text: str, sinks: Sequence[TextSink]) -> dict[str, str]:
     """Return {sink name: "ok", "warning: note" or "failed: reason"}."""
+    with _delivering:
+        return _deliver_each(text, sinks)
+
+
+def _deliver_each(text: str, sinks: Sequence[TextSink]) -> dict[str, str]:
     results: dict[str, str] = {}
     for sink in sinks:
         try:

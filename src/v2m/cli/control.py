@@ -7,12 +7,11 @@ Data (a transcript, `status` and its --json) goes to stdout; what happened
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
 
-from v2m.cli.conventions import EXIT_PARTIAL, conflicts, notify_without_terminal, say
+from v2m.cli.conventions import conflicts, exit_on_failed_outputs, say
 from v2m.ipc import client
 
 # Stopping may wait for the last words to be transcribed.
@@ -25,13 +24,7 @@ def _print_recording_reply(data: dict[str, Any]) -> None:
         click.echo(text)  # data on stdout, so `v2m stop | ...` works
     else:
         say("cancelled" if data.get("cancelled") else data.get("state", "ok"))
-    failures = {name: result for name, result in (data.get("outputs") or {}).items() if result != "ok"}
-    if failures:
-        message = "; ".join(f"{name} {result}" for name, result in failures.items()) + \
-            " (the text is in `v2m history`; `v2m doctor` checks the outputs)"
-        say(message)
-        notify_without_terminal(message)
-        sys.exit(EXIT_PARTIAL)
+    exit_on_failed_outputs(data.get("outputs"), "the text is in `v2m history`; `v2m doctor` checks the outputs")
 
 
 def _recording_command(name: str, cmd: str, doc: str, example: str, language: bool = False) -> click.Command:

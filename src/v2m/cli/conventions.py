@@ -94,3 +94,14 @@ def notify_without_terminal(message: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False  # no notification server: stderr still has the message
     return done.returncode == 0
+
+
+def exit_on_failed_outputs(outputs: dict[str, str] | None, hint: str) -> None:
+    """Outputs that did not say "ok": named with their reasons on stderr and,
+    from a key, in a notification; then exit EXIT_PARTIAL."""
+    failures = {name: result for name, result in (outputs or {}).items() if result != "ok"}
+    if failures:
+        message = "; ".join(f"{name} {result}" for name, result in failures.items()) + f" ({hint})"
+        say(message)
+        notify_without_terminal(message)
+        sys.exit(EXIT_PARTIAL)

@@ -4,11 +4,9 @@ the desktop session that a keybinding's client may lack."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from v2m.cli.conventions import EXIT_PARTIAL, notify_without_terminal, say
+from v2m.cli.conventions import exit_on_failed_outputs
 from v2m.ipc import client
 
 # Typing a long dictation takes a while (about 300 characters a second).
@@ -31,10 +29,4 @@ def paste_last(typed: bool) -> None:
     text = data.get("text")
     if text:
         click.echo(text)
-    failures = {name: result for name, result in (data.get("outputs") or {}).items() if result != "ok"}
-    if failures:
-        message = "; ".join(f"{name} {result}" for name, result in failures.items()) + \
-            " (`v2m doctor` checks the outputs)"
-        say(message)
-        notify_without_terminal(message)
-        sys.exit(EXIT_PARTIAL)
+    exit_on_failed_outputs(data.get("outputs"), "`v2m doctor` checks the outputs")

@@ -27,14 +27,13 @@ import logging
 import os
 import secrets
 import time
-import wave
 import zlib
 from typing import Any, Callable, Mapping
 
-from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import SegmentScore
 from v2m.domain.transcript import DecodeRequest
+from v2m.infrastructure.audio.wav_encoding import wav_bytes
 from v2m.infrastructure.system import http_post
 
 log = logging.getLogger(__name__)
@@ -187,16 +186,6 @@ def multipart(fields: Mapping[str, Any], file: tuple[str, str, str, bytes]) -> t
               f'filename="{_quote(filename)}"\r\nContent-Type: {content_type}\r\n\r\n'.encode())
     out.write(data + f"\r\n--{boundary}--\r\n".encode())
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
-def wav_bytes(pcm: bytes, rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate_hz)
-        w.writeframes(pcm)
-    return out.getvalue()
 
 
 def compression_ratio(text: str) -> float:

@@ -18,7 +18,8 @@ from typing import Any, Callable
 from v2m.domain import transcript as text_tools
 from v2m.domain.subtitles import clean_timeline
 from v2m.domain.transcript import FileTranscript, TimedSegment
-from v2m.infrastructure.asr.openai_remote import OpenAiAudioClient, request_fields, wav_bytes
+from v2m.infrastructure.asr.openai_remote import OpenAiAudioClient, request_fields
+from v2m.infrastructure.audio.wav_encoding import wav_bytes
 from v2m.infrastructure.audio.audio_chunks import ChunkOptions, chunks
 from v2m.infrastructure.audio.media_files import SAMPLE_RATE_HZ, open_audio
 

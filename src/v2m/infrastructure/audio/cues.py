@@ -12,15 +12,15 @@ recording starts is waited for first, for the same reason.
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import shutil
 import struct
 import subprocess
 import threading
-import wave
 from typing import Callable
+
+from v2m.infrastructure.audio.wav_encoding import wav_bytes
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +47,13 @@ def tone(notes: tuple[float, ...], note_ms: int = NOTE_MS, rate: int = RATE) -> 
     return struct.pack(f"<{len(samples)}h", *samples)
 
 
-def wav(pcm: bytes, rate: int = RATE) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
-    return out.getvalue()
-
-
 class CuePlayer:
     """SoundCues (application/sound_cues.py) through a player program."""
 
     def __init__(self, players: tuple[tuple[str, ...], ...] = PLAYERS,
                  which: Callable[[str], str | None] = shutil.which) -> None:
         self._players, self._which = players, which
-        self._start, self._stop = wav(tone(START_NOTES)), wav(tone(STOP_NOTES))
+        self._start, self._stop = wav_bytes(tone(START_NOTES), RATE), wav_bytes(tone(STOP_NOTES), RATE)
         self._player: tuple[str, ...] | None = None  # the first that played
         self._playing: subprocess.Popen | None = None  # the last stop cue
         self._lock = threading.Lock()
