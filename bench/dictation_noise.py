@@ -10,6 +10,7 @@ the same machine.
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def report(args, runs: dict, systems: dict, label: str) -> None:
             paths = [x["path"] for x in runs[(condition, style, "v2m")]]
             print(f"{name:<10} {style:<17}" + "".join(f"{c:>26}" for c in cells)
                   + "  " + "/".join(str(paths.count(p)) for p in PATHS))
+    print("\nper dictation: " + json.dumps([{"condition": c, "style": st, "system": sy, "ms": round(x["stop_s"] * 1000),
+                                             "path": x["path"], "wer": round(x["wer"], 3), "text": x["text"]}
+                                            for (c, st, sy), r in runs.items() for x in r]))
     if "baseline" not in systems:
         return
     print("\nWER, both stop styles pooled: v2m - baseline (target: <= 0), and dictations v2m got better/worse")
