@@ -25,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+from bench.stats import pct
 from tests.support import spanish
 from tests.support.speech import POOL
 from v2m.domain.errors import V2mError
@@ -119,11 +120,6 @@ def _match_english(reps: list[dict], target: int, tmp: Path, build) -> None:
         rep["en-us"] = english[best]
         if not unused:
             unused = list(range(len(english)))
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def report(languages: list[str], runs: dict, args, target: int) -> None:

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.local_daemon import LocalDaemon  # noqa: E402
+from bench.stats import cell, pct  # noqa: E402
 from tests.support import multilingual  # noqa: E402
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
@@ -209,21 +209,12 @@ def model_label(model: str) -> str:
     return "multilingual base" if Path(model) == multilingual.base_model_path() else Path(model).name
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def report(dictations, runs, early, reps, model, systems) -> None:
     print(f"stop-to-text in ms (p50/p95 of {reps} runs) and mean WER; {model}, CPU int8, {os.cpu_count()} cores")
     print(f"{'audio':>6} {'stop style':<17}" + "".join(f"{name:>24}" for name in systems))
     for target in dictations:
         for style in STYLES:
-            cells = []
-            for system in systems:
-                r = runs[(target, style, system)]
-                ms = [x["stop_s"] * 1000 for x in r]
-                cells.append(f"{pct(ms, .5):>6.0f}/{pct(ms, .95):<5.0f} WER {statistics.mean(x['wer'] for x in r):.3f}")
+            cells = [cell(runs[(target, style, system)]) for system in systems]
             print(f"~{target:>4}s {style:<17}" + "".join(f"{c:>24}" for c in cells))
     if "baseline" in systems:
         print("\nratio v2m / baseline, p50:")

@@ -14,6 +14,8 @@ import json
 import statistics
 from pathlib import Path
 
+from bench.stats import cell
+
 STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
 PATHS = ("ready", "joined", "tail")
 
@@ -37,11 +39,6 @@ def run_noise(args, bench, reps: list[dict], systems: dict, noisy, wer, tmp: Pat
     return runs
 
 
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
-
-
 def report(args, runs: dict, systems: dict, label: str) -> None:
     print(f"stop-to-text in ms (p50/p95), mean WER and v2m's stop paths (ready/joined/tail); {label}; "
           f"{args.reps} dictations of ~{'/'.join(map(str, args.targets))} s a cell")
@@ -49,11 +46,7 @@ def report(args, runs: dict, systems: dict, label: str) -> None:
     for condition in args.snr:
         name = "quiet" if condition == "quiet" else f"{condition} dB"
         for style in STYLES:
-            cells = []
-            for system in systems:
-                r = runs[(condition, style, system)]
-                ms = [x["stop_s"] * 1000 for x in r]
-                cells.append(f"{pct(ms, .5):>6.0f}/{pct(ms, .95):<5.0f} WER {statistics.mean(x['wer'] for x in r):.3f}")
+            cells = [cell(runs[(condition, style, system)]) for system in systems]
             paths = [x["path"] for x in runs[(condition, style, "v2m")]]
             print(f"{name:<10} {style:<17}" + "".join(f"{c:>26}" for c in cells)
                   + "  " + "/".join(str(paths.count(p)) for p in PATHS))

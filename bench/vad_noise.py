@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.stats import pct  # noqa: E402
 from tests.support import noise  # noqa: E402
 from tests.support.speech import POOL, RATE  # noqa: E402
 from v2m.infrastructure.audio.noise_floor_vad import NoiseFloorVoiceDetector  # noqa: E402
@@ -92,11 +93,6 @@ def measure(engine: str, scenes_: list[noise.Scene], kind: str, snr: float | Non
             alone = noise.to_pcm(noise.noise_at(noises[(kind, d)], 5 * RATE, noise.SPEECH_DBFS - 5))
             row["noise"] += len(noise.follow(ENGINES[engine](), alone).utterances)
     return row
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def ms(value: float) -> str:
