@@ -25,14 +25,12 @@ import threading
 import time
 from pathlib import Path
 
-from bench.stats import pct
+from bench.stats import PATHS, STYLES, pct
 from tests.support import spanish
 from tests.support.speech import POOL
 from v2m.domain.errors import V2mError
 from v2m.ipc.client import DaemonClient
 
-STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
-PATHS = ("ready", "joined", "tail")
 LEAD_S = 0.3  # build()'s silence before the speech
 # Longer English sentences (3.6-4.1 s), so the longer Spanish ones have a
 # match; POOL's run 2.8-3.5 s.
@@ -112,10 +110,11 @@ def _match_english(reps: list[dict], target: int, tmp: Path, build) -> None:
     unmatched sentences would bill the test material to the language."""
     pool = POOL + LONGER_ENGLISH
     english = [build(target, tmp / f"en-us-c{i}.wav", tmp, first=i, pool=pool) for i in range(len(pool))]
+    lengths = [_seconds(wav) for wav, _ in english]
     unused = list(range(len(english)))
     for rep in reps:
         spoken = _seconds(rep[spanish.VOICE][0]) if spanish.VOICE in rep else target
-        best = min(unused, key=lambda i: abs(_seconds(english[i][0]) - spoken))
+        best = min(unused, key=lambda i: abs(lengths[i] - spoken))
         unused.remove(best)
         rep["en-us"] = english[best]
         if not unused:

@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.local_daemon import LocalDaemon  # noqa: E402
-from bench.stats import cell, pct  # noqa: E402
+from bench.stats import PATHS, STYLES, cell, pct  # noqa: E402
 from tests.support import multilingual  # noqa: E402
 from tests.support.pulse import PulseServer  # noqa: E402
 from tests.support.speech import POOL, read_pcm, say, silence, write_pcm  # noqa: E402
@@ -63,7 +63,6 @@ TARGETS_S = (5, 20, 45)
 SYSTEMS = {"v2m": {"streaming": True, "fast_stop": True},
            "fast stop off": {"streaming": True, "fast_stop": False},
            "baseline": {"streaming": False, "fast_stop": False}}
-STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
 
 
 def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
@@ -224,10 +223,10 @@ def report(dictations, runs, early, reps, model, systems) -> None:
                 b = pct([x["stop_s"] for x in runs[(target, style, "baseline")]], .5)
                 print(f"  {target:>3} s, {style:<17} {v / b:.2f}")
     paths = [x["path"] for k, r in runs.items() if k[2] == "v2m" for x in r]
-    print("\nv2m stop paths: " + ", ".join(f"{p} {paths.count(p)}" for p in ("ready", "joined", "tail")))
+    print("\nv2m stop paths: " + ", ".join(f"{p} {paths.count(p)}" for p in PATHS))
     for style in STYLES:
         by = [x["path"] for k, r in runs.items() if k[2] == "v2m" and k[1] == style for x in r]
-        print(f"  {style}: " + ", ".join(f"{p} {by.count(p)}" for p in ("ready", "joined", "tail")))
+        print(f"  {style}: " + ", ".join(f"{p} {by.count(p)}" for p in PATHS))
     first = [x["first_sample_s"] * 1000 for r in runs.values() for x in r]
     print(f"toggle -> first captured sample: p50 {pct(first, .5):.0f} ms, p95 {pct(first, .95):.0f} ms "
           f"({len(first)} toggles)")

@@ -14,10 +14,8 @@ import json
 import statistics
 from pathlib import Path
 
-from bench.stats import cell
+from bench.stats import PATHS, STYLES, cell
 
-STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
-PATHS = ("ready", "joined", "tail")
 
 
 def run_noise(args, bench, reps: list[dict], systems: dict, noisy, wer, tmp: Path) -> dict:

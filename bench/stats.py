@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import statistics
 
+# How a dictation bench stops: after a 0.8 s pause, or right after the last word.
+STYLES = {"0.8 s pause": 0.8, "stop 0.1 s after": 0.1}
+# How the stop found its text: a pass already done, one still running, or one started at the stop.
+PATHS = ("ready", "joined", "tail")
+
 
 def pct(values: list[float], q: float) -> float:
     """The q-quantile, nearest rank."""

@@ -19,6 +19,7 @@ import logging
 import threading
 from typing import Any, Callable, Protocol, Sequence
 
+from v2m.application.outputs import one_delivery_at_a_time
 from v2m.application.ports import EventSink
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,8 @@ class LiveTyping:
                 wanted = self._wanted
             for sink in list(self._sinks):
                 try:
-                    sink.deliver_so_far(wanted)
+                    with one_delivery_at_a_time:  # a paste-last waits, rather than type into this text
+                        sink.deliver_so_far(wanted)
                 except Exception as exc:  # the stop's delivery reports it, with the rest of the text
                     log.warning("live typing into %s stopped: %s", sink.name, exc)
                     self._sinks.remove(sink)

@@ -25,13 +25,14 @@ WARNING = "warning: "
 FAILED = "failed: "
 
 # One delivery at a time in the daemon: a `paste-last` during a dictation's
-# own delivery would interleave its keys and clipboard with the dictation's.
-_delivering = threading.Lock()
+# own delivery, or its live typing, would interleave its keys and clipboard
+# with the dictation's. Everything that types or pastes holds it.
+one_delivery_at_a_time = threading.Lock()
 
 
 def deliver_all(text: str, sinks: Sequence[TextSink]) -> dict[str, str]:
     """Return {sink name: "ok", "warning: note" or "failed: reason"}."""
-    with _delivering:
+    with one_delivery_at_a_time:
         return _deliver_each(text, sinks)
 
 

@@ -20,11 +20,11 @@ import subprocess
 import threading
 from typing import Callable
 
+from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.infrastructure.audio.wav_encoding import wav_bytes
 
 log = logging.getLogger(__name__)
 
-RATE = 16_000
 LEVEL = 0.25          # of full scale: audible, not startling
 NOTE_MS = 35          # two notes: 70 ms, which is what the start waits for
 FADE_MS = 4           # raised-cosine edges: no clicks
@@ -35,7 +35,7 @@ PLAYERS: tuple[tuple[str, ...], ...] = (("paplay", "--latency-msec=20"), ("pw-pl
 BOUND_S = 1.0         # the longest a cue may take; a stuck player is killed
 
 
-def tone(notes: tuple[float, ...], note_ms: int = NOTE_MS, rate: int = RATE) -> bytes:
+def tone(notes: tuple[float, ...], note_ms: int = NOTE_MS, rate: int = SAMPLE_RATE_HZ) -> bytes:
     """s16le mono PCM: each note in turn, faded in and out."""
     n, fade = rate * note_ms // 1000, rate * FADE_MS // 1000
     samples = []
@@ -53,7 +53,7 @@ class CuePlayer:
     def __init__(self, players: tuple[tuple[str, ...], ...] = PLAYERS,
                  which: Callable[[str], str | None] = shutil.which) -> None:
         self._players, self._which = players, which
-        self._start, self._stop = wav_bytes(tone(START_NOTES), RATE), wav_bytes(tone(STOP_NOTES), RATE)
+        self._start, self._stop = wav_bytes(tone(START_NOTES), SAMPLE_RATE_HZ), wav_bytes(tone(STOP_NOTES), SAMPLE_RATE_HZ)
         self._player: tuple[str, ...] | None = None  # the first that played
         self._playing: subprocess.Popen | None = None  # the last stop cue
         self._lock = threading.Lock()
