@@ -208,3 +208,21 @@ def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, voic
         assert [s.text for s in segments] == [s.text for s in segments_alone]
         assert score == pytest.approx(score_alone, abs=1e-3)
     assert together[1][0] and "leche" in together[1][0][0].text.lower()  # Spanish, read as Spanish
+
+
+def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrides_a_sure_one(engine, voices):
+    """With a prior among the two likeliest, an unsure detection reads in it
+    alone (one decoding, not a batch of two); a sure one stays as it is."""
+    model = engine.whisper_model()
+    torn = short_features(model, voices["es", 2], 10)  # it ~0.46 / es ~0.25 without a prior
+    runner_up = next(code for code, _ in likely_languages(model, torn) if code != "es")
+    assert [code for code, _ in likely_languages(model, torn, prefer="es")] == ["es"]
+    assert [code for code, _ in likely_languages(model, torn, prefer=runner_up)] == [runner_up]
+    assert len(likely_languages(model, torn, prefer="de")) == 2  # not among the two: both are read
+    sure = short_features(model, voices["es", 0], 10)  # es ~0.96
+    assert likely_languages(model, sure, prefer="en") == likely_languages(model, sure)[:1]
+    assert likely_languages(model, sure)[0][0] == "es"
+    told = []
+    segments = engine.transcribe(pcm_of(voices["es", 2]), DecodeRequest(
+        beam_size=2, window_s=10, language="auto", prefer="es", on_language=lambda *a: told.append(a)))
+    assert [t[0] for t in told] == ["es"] and "leche" in segments[0].text.lower(), (told, segments)

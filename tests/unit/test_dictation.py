@@ -18,7 +18,7 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 
 class Rig:
     def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
-                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True):
+                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True, language=None):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -34,7 +34,7 @@ class Rig:
             worker=self.worker, sinks=lambda: self.sinks, notifier=self.notifier,
             history=self.history, spool=self.spool, events=self.events,
             options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary,
-                                             context_ms=context_ms,
+                                             context_ms=context_ms, language=language,
                                              min_provisional_ms=900 if provisional else 10**9),
             rules=lambda: rules, refiner=lambda: refiner)
 

@@ -126,3 +126,43 @@ def test_the_choice_on_its_own():
     assert configured.for_pass() is None
     configured.heard("", 1.0)  # nothing said
     assert configured.used == ""
+
+
+def test_the_prior_goes_with_each_pass_until_a_detection_is_sure():
+    engine = DetectingTranscriber([("it", 0.46), ("es", 0.95)])
+    events = RecordingEvents()
+    options = DictationOptions(language="auto", language_prior="es", min_provisional_ms=10**9)
+    with ThreadPoolExecutor(1) as worker:
+        session = DictationSession(FakeVad(), engine, worker, events, options)
+        for frame in THREE_UTTERANCES:
+            session.feed(frame)
+        session.finish()
+    asked = [(r.language, r.prefer) for r in engine.requests]
+    assert asked[:2] == [("auto", "es"), ("auto", "es")]  # detected with the prior, until sure
+    assert set(asked[2:]) == {("es", "")} and session.language_sure == "es"
+    fixed = LanguageChoice("de", prior="es")
+    assert (fixed.prefer, fixed.sure) == ("", "de")
+    unsure = LanguageChoice("auto", prior="es")
+    unsure.heard("it", 0.46)
+    assert (unsure.prefer, unsure.sure, unsure.used) == ("es", "", "it")
+
+
+def test_the_next_dictation_is_told_the_language_the_last_one_was_sure_of():
+    """Short speech often leaves the detection torn between close languages;
+    the user's last sure language is the service's prior for the next one."""
+    from tests.fakes import FakeSource
+    from tests.unit.test_dictation import Rig
+
+    engine = DetectingTranscriber([("es", 0.97), ("it", 0.46), ("pt", 0.5), ("fr", 0.6)])
+    rig = Rig(THREE_UTTERANCES, transcriber=engine, language="auto", provisional=False)
+    rig.dictate()
+    assert {r.prefer for r in engine.requests} == {""}  # nothing known before the first dictation
+    first = len(engine.requests)
+    rig.source = FakeSource(THREE_UTTERANCES)
+    rig.dictate()  # never sure this time: the prior stays
+    assert {r.prefer for r in engine.requests[first:]} == {"es"}
+    assert rig.history.records[-1]["language"] in ("it", "pt", "fr")
+    second = len(engine.requests)
+    rig.source = FakeSource(THREE_UTTERANCES)
+    rig.dictate()
+    assert {r.prefer for r in engine.requests[second:]} == {"es"}

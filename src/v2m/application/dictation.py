@@ -49,6 +49,9 @@ class DictationService:
         self._hold = HoldToTalk(min_hold_ms, clock)
         self._recording: Recording | None = None
         self._closed = False
+        # The language the last dictation was given or sure of: the next
+        # "auto" dictation's prior for an unsure detection (application/language_choice.py).
+        self._language_prior = ""
 
     # -- commands -------------------------------------------------------------
     # Each decides and acts under the control lock (control.transition()), and
@@ -198,7 +201,8 @@ class DictationService:
         return self._session_with(self._options_for(language))
 
     def _options_for(self, language: str | None) -> DictationOptions:
-        options = self._options()  # with this dictation's own language, from `v2m toggle --language`:
+        options = dataclasses.replace(self._options(), language_prior=self._language_prior)
+        # with this dictation's own language, from `v2m toggle --language`:
         return options if language is None else dataclasses.replace(options, language=language)
 
     def recovery_session(self) -> DictationSession:
@@ -245,6 +249,7 @@ class DictationService:
             # The audio stays in the spool; the next start recovers it.
             self._notify("v2m: transcription failed", str(exc))
             raise
+        self._language_prior = session.language_sure or self._language_prior
         duration = round(session.duration_s, 2)
         if not raw:
             self._spool.discard()

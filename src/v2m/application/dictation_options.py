@@ -33,6 +33,10 @@ class DictationOptions:
     vocabulary: tuple[str, ...] = ()
     # The spoken language for this dictation; None: the engine's configured one.
     language: str | None = None
+    # With "auto": the language the user's last dictation was sure of (the
+    # dictation service remembers it); an unsure detection that has it among
+    # its two likeliest reads in it.
+    language_prior: str = ""
     # transcription.task = "translate": the text is English, and so are its spoken commands.
     translate: bool = False
     provisional_interval_ms: int = 1500

@@ -61,12 +61,17 @@ class DictationSession:
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
-        self._language = LanguageChoice(options.language)
+        self._language = LanguageChoice(options.language, prior=options.language_prior)
 
     @property
     def language_used(self) -> str:
         """The fixed language, or the one detected ("" until a pass said)."""
         return self._language.used
+
+    @property
+    def language_sure(self) -> str:
+        """The language given, or one detected surely ("" if neither): the next dictation's prior."""
+        return self._language.sure
 
     @property
     def transcriber(self) -> Transcriber:
@@ -236,7 +241,8 @@ class DictationSession:
         heard = self._language.heard if whole else self._language.glimpsed
         if before is not None:
             reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before,
-                                                                      self._language.for_pass(), heard, whole))
+                                                                      self._language.for_pass(), heard, whole,
+                                                                      self._language.prefer))
             # The no-speech score of a pass with context judges the context, so
             # only a confident reading is taken. Over noise Whisper may also say
             # the context again. Either way the audio is read alone, and the
@@ -247,7 +253,7 @@ class DictationSession:
             prompt = transcript.join([prompt, before.text])
         language = self._language.for_pass()
         return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, None, language, heard,
-                                                               whole)) or []
+                                                               whole, self._language.prefer)) or []
 
     def _audio(self, utterance: Utterance) -> bytes:
         return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])

@@ -10,6 +10,10 @@ An answer below the bar is a guess: that utterance is read in it, and the
 next one is detected again (its quick pass reads the last seconds heard
 too, so more speech), until an answer clears the bar.
 
+Before any answer is sure, the passes carry a prior: the language the
+user's last dictation was given or sure of. An unsure detection with it
+among its two likeliest reads in it (language_detect.likely_languages).
+
 Provisional passes (a second of an utterance still being spoken) use the
 choice but do not make it: too little speech to trust. What they detect is
 shown only until a whole utterance was read.
@@ -23,11 +27,13 @@ from v2m.domain.languages import DETECTION_BAR
 
 
 class LanguageChoice:
-    def __init__(self, setting: str | None, bar: float = DETECTION_BAR) -> None:
+    def __init__(self, setting: str | None, bar: float = DETECTION_BAR, prior: str = "") -> None:
         """`setting`: a language code, "auto", or None for the engine's
-        configured language (which the engine reports as it reads)."""
+        configured language (which the engine reports as it reads).
+        `prior`: the language of the user's last sure dictation, or ""."""
         self._setting = setting
         self._bar = bar
+        self._prior = prior
         self._lock = threading.Lock()
         self._kept = ""                  # an answer the engine was sure of
         self._guess = ("", 0.0)          # the surest answer below the bar so far
@@ -44,6 +50,22 @@ class LanguageChoice:
             return str(self._setting)
         with self._lock:
             return self._kept or self._guess[0] or self._glimpse
+
+    @property
+    def sure(self) -> str:
+        """The fixed language, or a detected one that cleared the bar ("" if none)."""
+        if self.fixed:
+            return str(self._setting)
+        with self._lock:
+            return self._kept
+
+    @property
+    def prefer(self) -> str:
+        """The prior for the next pass's detection ("" once an answer is kept)."""
+        if self.fixed:
+            return ""
+        with self._lock:
+            return "" if self._kept else self._prior
 
     def for_pass(self) -> str | None:
         """The language to ask the next pass for: "auto" or None (the

@@ -84,6 +84,10 @@ class DecodeRequest:
     # decode in the runner-up and keep the likelier text (a second decoding,
     # only then). Off for passes whose text is soon replaced.
     runner_up: bool = True
+    # With "auto": the language the user's last dictation was sure of. When
+    # the detection is unsure and this is one of its two likeliest, the pass
+    # is read in it alone (see language_detect.likely_languages).
+    prefer: str = ""
 
 
 # Timed transcripts of files (subtitles renders them).

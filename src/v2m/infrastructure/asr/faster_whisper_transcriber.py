@@ -124,7 +124,7 @@ class FasterWhisperTranscriber:
                 return None
             return quick_pass(model, _floats(context.pcm + pcm), request.prompt, options, request.beam_size,
                               request.window_s, prefix=context.text, new_s=len(audio) / SAMPLE_RATE_HZ,
-                              heard=heard, runner_up=request.runner_up)
+                              heard=heard, runner_up=request.runner_up, prefer=request.prefer)
         if request.window_s and len(audio) < fits:
             told: list[str] = []
 
@@ -132,7 +132,7 @@ class FasterWhisperTranscriber:
                 told.append(language)
                 heard(language, probability)
             result = quick_pass(model, audio, request.prompt, options, request.beam_size, request.window_s,
-                                heard=tell, runner_up=request.runner_up)
+                                heard=tell, runner_up=request.runner_up, prefer=request.prefer)
             if result is not None:
                 return result
             # Degenerate output: the full 30 s window, in the language the
@@ -160,7 +160,8 @@ def _floats(pcm: bytes):
 
 def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: int = 1, window_s: int = 10,
                prefix: str = "", new_s: float | None = None,
-               heard: Callable[[str, float], None] = _ignore, runner_up: bool = True) -> list[SegmentScore] | None:
+               heard: Callable[[str, float], None] = _ignore, runner_up: bool = True,
+               prefer: str = "") -> list[SegmentScore] | None:
     """No timestamps, temperature 0, and the encoder fed a short window.
 
     faster-whisper always pads the mel input to 30 s (3000 frames); CTranslate2
@@ -180,7 +181,8 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     language detected on the encoder's output (one decoder step, ~43 ms; see
     language_detect.py) and the text decoded from that same output; when
     the detection is unsure between two (and `runner_up`), both are decoded
-    and the likelier text kept. `heard(language, probability)` is told the language read in
+    and the likelier text kept (unless one of the two is `prefer`, the user's
+    recent language: see likely_languages). `heard(language, probability)` is told the language read in
     (probability 1.0 when it was given, or the model is English-only).
     """
     import ctranslate2
@@ -196,7 +198,7 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     candidates = [(language, 1.0)]
     if language == "auto":
         features = model.model.encode(features, to_cpu=False)  # generate() takes it as it is
-        candidates = likely_languages(model, features)[:2 if runner_up else 1]
+        candidates = likely_languages(model, features, prefer)[:2 if runner_up else 1]
     seconds = len(audio) / SAMPLE_RATE_HZ if new_s is None else new_s
     languages = [code for code, _ in candidates]
     readings = zip(_decode(model, features, languages, options.task, prompt, prefix, beam_size, seconds), candidates)
