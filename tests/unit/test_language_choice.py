@@ -166,3 +166,22 @@ def test_the_next_dictation_is_told_the_language_the_last_one_was_sure_of():
     rig.source = FakeSource(THREE_UTTERANCES)
     rig.dictate()
     assert {r.prefer for r in engine.requests[second:]} == {"es"}
+
+
+def test_provisional_passes_read_in_the_prior_rather_than_detect():
+    engine = DetectingTranscriber([("it", 0.46), ("es", 0.97)], unasked=("th", 0.3))
+    options = DictationOptions(language="auto", language_prior="es", min_provisional_ms=900)
+    with ThreadPoolExecutor(1) as worker:
+        session = DictationSession(FakeVad(), engine, worker, RecordingEvents(), options)
+        for frame in script((0, 5), (7, 160), (0, 30), (8, 40), (0, 30)):
+            session.feed(frame)
+        session.finish()
+    provisional = [r.language for r in engine.requests if not r.runner_up]
+    whole = [r.language for r in engine.requests if r.runner_up]
+    assert provisional and set(provisional) == {"es"}  # given, so never detected as "th"
+    assert whole[0] == "auto" and session.language_used == "es"
+    no_prior = LanguageChoice("auto")
+    assert (no_prior.for_pass(whole=False), no_prior.for_pass()) == ("auto", "auto")
+    kept = LanguageChoice("auto", prior="es")
+    kept.heard("fr", 0.95)
+    assert (kept.for_pass(whole=False), kept.for_pass()) == ("fr", "fr")

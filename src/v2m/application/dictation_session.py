@@ -239,9 +239,10 @@ class DictationSession:
         beam = beam if whole else 1
         window = o.quick_window_s if o.fast_stop else 0
         heard = self._language.heard if whole else self._language.glimpsed
+        language = self._language.for_pass(whole)
         if before is not None:
             reading = self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, before,
-                                                                      self._language.for_pass(), heard, whole,
+                                                                      language, heard, whole,
                                                                       self._language.prefer))
             # The no-speech score of a pass with context judges the context, so
             # only a confident reading is taken. Over noise Whisper may also say
@@ -251,7 +252,6 @@ class DictationSession:
                                            and not transcript.echoes(s.text, before.text) for s in reading):
                 return reading
             prompt = transcript.join([prompt, before.text])
-        language = self._language.for_pass()
         return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, None, language, heard,
                                                                whole, self._language.prefer)) or []
 

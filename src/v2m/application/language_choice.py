@@ -15,8 +15,9 @@ user's last dictation was given or sure of. An unsure detection with it
 among its two likeliest reads in it (language_detect.likely_languages).
 
 Provisional passes (a second of an utterance still being spoken) use the
-choice but do not make it: too little speech to trust. What they detect is
-shown only until a whole utterance was read.
+choice but do not make it: too little speech to trust. Until an answer is
+sure they are read in the prior, if there is one, rather than detected.
+What they detect is shown only until a whole utterance was read.
 """
 
 from __future__ import annotations
@@ -67,13 +68,18 @@ class LanguageChoice:
         with self._lock:
             return "" if self._kept else self._prior
 
-    def for_pass(self) -> str | None:
+    def for_pass(self, whole: bool = True) -> str | None:
         """The language to ask the next pass for: "auto" or None (the
-        engine's setting) until a detection was sure."""
+        engine's setting) until a detection was sure. A provisional pass
+        (not `whole`) is read in the prior, when there is one: its text is
+        replaced within a second, and detecting on a second of speech costs
+        time (15-40 ms) and often reads the wrong language (th, ja, pl at
+        p 0.3-0.6 for espeak-ng Spanish), whose tokens take longer still; a
+        stop that comes meanwhile waits for it."""
         if self.fixed:
             return self._setting
         with self._lock:
-            return self._kept or self._setting
+            return self._kept or (self._prior if not whole and self._prior else self._setting)
 
     def heard(self, language: str, probability: float) -> None:
         """The engine read a pass in `language`, this sure of it."""
