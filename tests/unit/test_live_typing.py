@@ -201,3 +201,13 @@ def test_a_paste_last_waits_while_an_utterance_is_typed_live():
     live.close()
     live.wait()
     assert order == ["live in", "live out", "paste-last"] and sink.typed == "hello there"
+
+
+def test_live_typing_turns_revision_off_so_typed_text_is_never_taken_back():
+    from tests.unit.test_dictation import LOUD
+    from tests.unit.test_revision import Misheard
+
+    sink = LiveSink()
+    rig = Rig(LOUD, sinks=[sink], transcriber=Misheard(), provisional=False)
+    reply = rig.dictate(settle=True)
+    assert reply["transcription"].lower() == "hear w2000 w3000" and sink.typed == reply["transcription"]

@@ -99,6 +99,7 @@ class DictationService:
         if typists := live_sinks(sinks):
             rules = self._rules()  # `session` is bound below, before any utterance is heard
             live = LiveTyping(typists, lambda part: _apply(part, rules, _text_language(session)))
+            options = dataclasses.replace(options, revise=False)  # typed text is not taken back
         session = self._session_with(options, LiveEvents(self._events, live) if live else self._events)
         source, cues = self._new_source(), self._cues()
         if cues is not None:

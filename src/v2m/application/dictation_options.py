@@ -29,6 +29,9 @@ class DictationOptions:
     # Quick passes read the utterances heard in the last `context_ms` again,
     # ahead of the new one (their text forced, not remade): 0 turns it off.
     context_ms: int = 6000
+    # Re-read an utterance read alone together with the next one, and replace
+    # its text (dictation_session.py, "Revision"); off with live typing, which typed it.
+    revise: bool = True
     # Words the user dictates often; they lead every prompt to bias recognition.
     vocabulary: tuple[str, ...] = ()
     # The spoken language for this dictation; None: the engine's configured one.

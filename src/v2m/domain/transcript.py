@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from typing import Callable
 
@@ -46,6 +47,26 @@ def echoes(text: str, earlier: str, share: float = 0.7) -> bool:
         for j, other in enumerate(old, 1):
             diagonal, row[j] = row[j], diagonal + 1 if word == other else max(row[j], row[j - 1])
     return row[-1] >= share * len(new)
+
+
+def split_revision(first: str, both: str) -> tuple[str, str]:
+    """`both`, a reading of two utterances together, cut where the first
+    one's own reading (`first`) ends: (its revised text, the second's).
+
+    The words of `first` are aligned with those of `both`; the cut falls
+    after the last aligned word plus the words of `first` past it, which a
+    revision typically replaces one for one ("lazy tard." -> "lazy dog.").
+    """
+    old, new = first.split(), both.split()
+    blocks = [b for b in difflib.SequenceMatcher(None, [w.lower() for w in old], [w.lower() for w in new],
+                                                 autojunk=False).get_matching_blocks() if b.size]
+    if not blocks:
+        cut = len(old)
+    else:
+        last = blocks[-1]
+        cut = last.b + last.size + (len(old) - last.a - last.size)
+    cut = max(0, min(cut, len(new)))
+    return " ".join(new[:cut]), " ".join(new[cut:])
 
 
 @dataclasses.dataclass(frozen=True)
