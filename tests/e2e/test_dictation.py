@@ -96,7 +96,10 @@ def test_subscriber_sees_provisional_then_final_events_in_order(dictation_daemon
     assert any(not e["final"] for e in updates), kinds
     finals = [e["text"] for e in updates if e["final"]]
     assert len(finals) >= 3
-    assert all(later.startswith(earlier) for earlier, later in zip(finals, finals[1:]))
+    # Final texts grow; the second may reword the first, read again with the
+    # speech after it (a revision: the first utterance was read alone).
+    rewrites = [i for i, (earlier, later) in enumerate(zip(finals, finals[1:])) if not later.startswith(earlier)]
+    assert rewrites in ([], [0]), finals
     assert finals[-1] == final_text
     first_provisional = next(i for i, e in enumerate(updates) if not e["final"])
     first_final = next(i for i, e in enumerate(updates) if e["final"])
