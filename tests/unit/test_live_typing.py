@@ -210,4 +210,4 @@ def test_live_typing_turns_revision_off_so_typed_text_is_never_taken_back():
     sink = LiveSink()
     rig = Rig(LOUD, sinks=[sink], transcriber=Misheard(), provisional=False)
     reply = rig.dictate(settle=True)
-    assert reply["transcription"].lower() == "hear w2000 w3000" and sink.typed == reply["transcription"]
+    assert reply["transcription"].lower() == "w1 w2 wrong w2000 w3000" and sink.typed == reply["transcription"]

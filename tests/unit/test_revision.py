@@ -11,25 +11,34 @@ import pytest
 
 from tests.fakes import FakeTranscriber, FakeVad, RecordingEvents, script
 from v2m.application.dictation_session import DictationOptions, DictationSession
-from v2m.domain.transcript import DecodeRequest, split_revision
+from v2m.domain.transcript import DecodeRequest, repeats_a_phrase, split_revision
 
 LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30))
 
 
+ALONE, TOGETHER = "w1 w2 wrong", "w1 w2 right w2000"
+
+
 class Misheard(FakeTranscriber):
-    """Mishears the first utterance when it hears it alone ("w1000" becomes
-    "hear"), and right with the next one's audio after it."""
+    """Mishears the first utterance when it hears it alone (ALONE), and reads
+    it right with the next one's audio after it (TOGETHER); `joint` replaces
+    that reading."""
+
+    def __init__(self, joint: str = TOGETHER) -> None:
+        super().__init__()
+        self.joint = joint
 
     def transcribe(self, pcm, request=DecodeRequest()):
         segments = super().transcribe(pcm, request)
-        if segments and segments[0].text == "w1000" and request.before is None:
-            segments[0] = dataclasses.replace(segments[0], text="hear")
+        if segments and request.before is None and segments[0].text in ("w1000", "w1000 w2000"):
+            text = ALONE if segments[0].text == "w1000" else self.joint
+            segments[0] = dataclasses.replace(segments[0], text=text)
         return segments
 
 
-def dictate(frames, settle=True, **options):
+def dictate(frames, settle=True, joint=TOGETHER, **options):
     events = RecordingEvents()
-    engine = Misheard()
+    engine = Misheard(joint)
     with ThreadPoolExecutor(1) as worker:
         session = DictationSession(FakeVad(), engine, worker, events,
                                    DictationOptions(min_provisional_ms=10**9, **options))
@@ -44,38 +53,26 @@ def dictate(frames, settle=True, **options):
 
 def test_the_first_utterance_is_revised_by_the_reading_with_the_next():
     text, finals, _ = dictate(LOUD)
-    assert finals[0] == "hear"  # read alone first: shown at once
-    assert text == "w1000 w2000 w3000" and finals[-1] == text
+    assert finals[0] == ALONE  # read alone first: shown at once
+    assert text == "w1 w2 right w2000 w3000" and finals[-1] == text
 
 
 def test_with_live_typing_nothing_typed_is_taken_back():
     text, finals, _ = dictate(LOUD, revise=False)
-    assert text == "hear w2000 w3000"
+    assert text == "w1 w2 wrong w2000 w3000"
     assert all(later.startswith(earlier) for earlier, later in zip(finals, finals[1:]))
 
 
 def test_the_pass_at_the_stop_does_not_revise():
     """The user is waiting for it: it reads the last utterance alone."""
     text, _, engine = dictate(script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 2)), settle=False)
-    assert text == "hear w2000"
+    assert text == "w1 w2 wrong w2000"
     assert len(engine.requests) == 2
 
 
 def test_a_reading_that_lost_the_first_utterances_words_is_not_taken():
-    class Drops(Misheard):
-        def transcribe(self, pcm, request=DecodeRequest()):
-            segments = super().transcribe(pcm, request)
-            if segments and segments[0].text == "w1000 w2000":  # the joint reading kept one word only
-                segments[0] = dataclasses.replace(segments[0], text="w2000")
-            return segments
-
-    events = RecordingEvents()
-    with ThreadPoolExecutor(1) as worker:
-        session = DictationSession(FakeVad(), Drops(), worker, events, DictationOptions(min_provisional_ms=10**9))
-        for frame in LOUD:
-            session.feed(frame)
-        worker.submit(int).result()
-        assert session.finish() == "hear w2000 w3000"
+    text, _, _ = dictate(LOUD, joint="w1 w2000")
+    assert text == "w1 w2 wrong w2000 w3000"
 
 
 @pytest.mark.parametrize("first, both, cut", [
@@ -90,3 +87,21 @@ def test_a_reading_that_lost_the_first_utterances_words_is_not_taken():
 ])
 def test_split_revision_cuts_where_the_first_reading_ends(first, both, cut):
     assert split_revision(first, both) == cut
+
+
+def test_a_looping_or_unrelated_joint_reading_is_not_taken():
+    """tiny.en read two sentences together as "Please send ... Friday Please
+    send ... Friday" once: a repeated phrase, or a first part that shares few
+    words with the first reading, leaves the first as it was."""
+    for joint in ("w1 w2 right w5 w6 w1 w2 right w5 w6 w2000", "w8 w9 w10 w2000"):
+        text, _, _ = dictate(LOUD, joint=joint)
+        assert text == "w1 w2 wrong w2000 w3000", joint
+
+
+@pytest.mark.parametrize("text, looped", [
+    ("Please send the report by Friday Please send the report by Friday", True),
+    ("The quick brown fox jumps over the lazy dog. The dog sleeps.", False),
+    ("one two three one two four", False),
+])
+def test_repeats_a_phrase(text, looped):
+    assert repeats_a_phrase(text) is looped

@@ -262,9 +262,11 @@ class DictationSession:
         both = Utterance(first.start, utterance.end, first.speech_frames + utterance.speech_frames)
         text = self._transcribe(self._audio(both), both.speech_frames / both.frames,
                                 self._level(both.start, both.end), self._heard[:-1])
-        if len(text.split()) <= len(first_text.split()):
-            return None
+        if len(text.split()) <= len(first_text.split()) or transcript.repeats_a_phrase(text):
+            return None  # lost the first's words, or looped ("Please send ... Friday Please send ... Friday")
         revised, rest = transcript.split_revision(first_text, text)
+        if not transcript.echoes(revised, first_text, 0.5):
+            return None  # a correction keeps most words; this reads something else
         return Reading(rest, first, revised)
 
     def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, heard: list[tuple[Utterance, str]],

@@ -49,6 +49,14 @@ def echoes(text: str, earlier: str, share: float = 0.7) -> bool:
     return row[-1] >= share * len(new)
 
 
+def repeats_a_phrase(text: str, words: int = 4) -> bool:
+    """Some run of `words` words occurs twice: over a few seconds of speech,
+    Whisper saying a sentence again, not the speaker."""
+    tokens = _WORD.findall(text.lower())
+    runs = [tuple(tokens[i:i + words]) for i in range(len(tokens) - words + 1)]
+    return len(set(runs)) < len(runs)
+
+
 def split_revision(first: str, both: str) -> tuple[str, str]:
     """`both`, a reading of two utterances together, cut where the first
     one's own reading (`first`) ends: (its revised text, the second's).
