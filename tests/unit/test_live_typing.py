@@ -167,8 +167,7 @@ def test_live_typing_together_with_refinement_is_a_config_error_naming_both_keys
 def test_a_paste_last_waits_while_an_utterance_is_typed_live():
     """Live typing types from its own thread, outside the stop's delivery: a
     `paste-last` pressed meanwhile must not type into the utterance."""
-    from tests.fakes import FakeHistory
-    from v2m.application.paste_last import PasteLastService
+    from tests.unit.test_paste_last import paste_last_meanwhile
 
     order: list[str] = []
     inside, release = threading.Event(), threading.Event()
@@ -181,20 +180,11 @@ def test_a_paste_last_waits_while_an_utterance_is_typed_live():
             super().deliver_so_far(text)
             order.append("live out")
 
-    class Quick(FakeSink):
-        def deliver(self, text):
-            order.append("paste-last")
-
     sink = SlowLive()
     live = LiveTyping([sink], lambda raw: raw)
     live.heard("hello there")
     assert inside.wait(10)
-    history = FakeHistory()
-    history.append({"text": "again", "time": "t"})
-    paste = PasteLastService(history, lambda: ("clipboard",), lambda names: [Quick("paste")])
-    second = threading.Thread(target=paste.paste_last)
-    second.start()
-    second.join(0.3)
+    second = paste_last_meanwhile(order)
     assert second.is_alive() and order == ["live in"]  # waiting, not typing into the utterance
     release.set()
     second.join(10)

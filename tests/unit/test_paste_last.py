@@ -66,6 +66,24 @@ def test_the_edge_takes_a_boolean_type_only():
         parse("PASTE_LAST", {"type": "yes"})
 
 
+def paste_last_meanwhile(order: list[str]):
+    """A `paste-last` pressed now, on its own thread, given 0.3 s to start:
+    its sink notes "paste-last" in `order` when it delivers."""
+    import threading
+
+    class Quick(FakeSink):
+        def deliver(self, text):
+            order.append("paste-last")
+
+    history = FakeHistory()
+    history.append({"text": "again", "time": "t"})
+    paste = PasteLastService(history, lambda: ("clipboard",), lambda names: [Quick("paste")])
+    pressed = threading.Thread(target=paste.paste_last)
+    pressed.start()
+    pressed.join(0.3)
+    return pressed
+
+
 def test_a_paste_last_waits_for_a_dictations_delivery_in_progress():
     """Two deliveries into one window would interleave their keys: the
     second starts only once the first has returned."""
@@ -84,19 +102,10 @@ def test_a_paste_last_waits_for_a_dictations_delivery_in_progress():
             release.wait(10)
             order.append("dictation out")
 
-    class Quick(FakeSink):
-        def deliver(self, text):
-            order.append("paste-last")
-
     first = threading.Thread(target=deliver_all, args=("one", [Slow("type")]))
     first.start()
     assert inside.wait(10)
-    history = FakeHistory()
-    history.append({"text": "again", "time": "t"})
-    paste = PasteLastService(history, lambda: ("clipboard",), lambda names: [Quick("paste")])
-    second = threading.Thread(target=paste.paste_last)
-    second.start()
-    second.join(0.3)
+    second = paste_last_meanwhile(order)
     assert second.is_alive() and order == ["dictation in"]  # waiting, not typing over the dictation
     release.set()
     first.join(10)
