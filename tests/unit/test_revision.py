@@ -84,6 +84,9 @@ def test_a_reading_that_lost_the_first_utterances_words_is_not_taken():
     ("Remember to buy milk.", "Remember to buy milk. Our team", ("Remember to buy milk.", "Our team")),
     ("one two", "one two", ("one two", "")),
     ("abc", "x y z", ("x", "y z")),  # nothing aligned: as many words as it had
+    # Words align without their punctuation: "city." is "city,", not the later "city."
+    ("We waited near the city.", "We waited near the city, then drove into the city.",
+     ("We waited near the city,", "then drove into the city.")),
 ])
 def test_split_revision_cuts_where_the_first_reading_ends(first, both, cut):
     assert split_revision(first, both) == cut

@@ -47,12 +47,13 @@ from v2m.domain.transcript import DecodeRequest, HeardBefore
 
 
 class Reading(NamedTuple):
-    """A pass's text; with a revision, the utterance before it and that
-    one's new text."""
+    """A pass's text; whether it was read alone (without the speech around
+    it); with a revision, the utterance before it and that one's new text."""
 
     text: str
     revises: Utterance | None = None
     revised: str = ""
+    alone: bool = False
 
 
 class DictationSession:
@@ -69,7 +70,7 @@ class DictationSession:
         self._utterances: list[Utterance] = []
         self._finals: list[Future[Any]] = []
         self._heard: list[tuple[Utterance, str]] = []  # transcribed utterances, in order
-        self._alone: set[Utterance] = set()  # read without the speech around them: revised with the next
+        self._alone: Utterance | None = None  # heard[-1], when read alone: revised with the next
         self._lock = threading.Lock()
         self._pending = 0          # committed or speculative passes not yet done
         self._provisional: Future[Any] | None = None
@@ -209,6 +210,7 @@ class DictationSession:
         if reading.revises is not None and self._heard and self._heard[-1][0] == reading.revises:
             self._heard[-1] = (reading.revises, reading.revised)
         self._heard.append((utterance, text))
+        self._alone = utterance if reading.alone else None
         if text:
             self._publish(self.text_so_far, final=True)
 
@@ -243,9 +245,7 @@ class DictationSession:
                                      transcript.join([text for _, text in context]))
                 heard = heard[:first]
         text = self._transcribe(pcm, speech_ratio, level, heard, before)
-        if before is None and text and not weak:
-            self._alone.add(utterance)
-        return Reading(text)
+        return Reading(text, alone=before is None and bool(text) and not weak)
 
     def _revise(self, utterance: Utterance) -> Reading | None:
         """The utterance before this one, read alone, read again together
@@ -257,7 +257,8 @@ class DictationSession:
         if not (o.revise and o.fast_stop) or self._closed or not self._heard:
             return None
         first, first_text = self._heard[-1]
-        if first not in self._alone or (utterance.end - first.start) * FRAME_MS >= (o.quick_window_s - 0.5) * 1000:
+        if first != self._alone or not transcript.fits_window((utterance.end - first.start) * FRAME_MS / 1000,
+                                                                  o.quick_window_s):
             return None
         both = Utterance(first.start, utterance.end, first.speech_frames + utterance.speech_frames)
         text = self._transcribe(self._audio(both), both.speech_frames / both.frames,

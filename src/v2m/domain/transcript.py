@@ -57,6 +57,11 @@ def repeats_a_phrase(text: str, words: int = 4) -> bool:
     return len(set(runs)) < len(runs)
 
 
+def _words(words: list[str]) -> list[str]:
+    """Each whitespace word as `echoes` compares it: "City," is "city"."""
+    return ["".join(_WORD.findall(w.lower())) for w in words]
+
+
 def split_revision(first: str, both: str) -> tuple[str, str]:
     """`both`, a reading of two utterances together, cut where the first
     one's own reading (`first`) ends: (its revised text, the second's).
@@ -66,7 +71,7 @@ def split_revision(first: str, both: str) -> tuple[str, str]:
     revision typically replaces one for one ("lazy tard." -> "lazy dog.").
     """
     old, new = first.split(), both.split()
-    blocks = [b for b in difflib.SequenceMatcher(None, [w.lower() for w in old], [w.lower() for w in new],
+    blocks = [b for b in difflib.SequenceMatcher(None, _words(old), _words(new),
                                                  autojunk=False).get_matching_blocks() if b.size]
     if not blocks:
         cut = len(old)
@@ -86,6 +91,16 @@ class HeardBefore:
 
     pcm: bytes
     text: str
+
+
+# Audio read in a quick window ends this long before the window does: the
+# window is fixed, and speech running up to its edge lost its last words.
+WINDOW_MARGIN_S = 0.5
+
+
+def fits_window(seconds: float, window_s: int) -> bool:
+    """Whether `seconds` of audio may be read in a quick window of `window_s` (0: none)."""
+    return bool(window_s) and seconds < window_s - WINDOW_MARGIN_S
 
 
 @dataclasses.dataclass(frozen=True)

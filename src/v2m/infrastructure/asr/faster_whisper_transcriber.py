@@ -12,7 +12,7 @@ from typing import Callable
 from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import GateOptions, SegmentScore
-from v2m.domain.transcript import DecodeRequest
+from v2m.domain.transcript import DecodeRequest, fits_window
 from v2m.infrastructure.asr.language_detect import likely_languages
 
 log = logging.getLogger(__name__)
@@ -117,15 +117,14 @@ class FasterWhisperTranscriber:
             options = dataclasses.replace(options, language=request.language)
         heard = request.on_language or _ignore
         audio = _floats(pcm)
-        fits = (request.window_s - 0.5) * SAMPLE_RATE_HZ
         if request.before is not None:
             context = request.before
-            if not request.window_s or len(audio) + len(context.pcm) // 2 >= fits:
+            if not fits_window((len(audio) + len(context.pcm) // 2) / SAMPLE_RATE_HZ, request.window_s):
                 return None
             return quick_pass(model, _floats(context.pcm + pcm), request.prompt, options, request.beam_size,
                               request.window_s, prefix=context.text, new_s=len(audio) / SAMPLE_RATE_HZ,
                               heard=heard, runner_up=request.runner_up, prefer=request.prefer)
-        if request.window_s and len(audio) < fits:
+        if fits_window(len(audio) / SAMPLE_RATE_HZ, request.window_s):
             told: list[str] = []
 
             def tell(language: str, probability: float) -> None:
