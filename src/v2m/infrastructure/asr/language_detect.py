@@ -64,11 +64,15 @@ def detect_language_features(model, features) -> tuple[str, float]:
     them (`model.model.encode(features, to_cpu=False)`), which generate()
     accepts too: encode once, detect and decode on it, and detection costs
     one decoder step."""
+    return _ranked(model, features, 1)[0]
+
+
+def _ranked(model, features, count: int) -> list[tuple[str, float]]:
+    """The `count` likeliest languages and their probabilities, likeliest first."""
     if not model.model.is_multilingual:
-        return "en", 1.0
+        return [("en", 1.0)]
     (results,) = model.model.detect_language(features)
-    token, probability = results[0]
-    return token[2:-2], float(probability)  # "<|es|>" -> "es"
+    return [(token[2:-2], float(probability)) for token, probability in results[:count]]  # "<|es|>" -> "es"
 
 
 def likely_languages(model, features, prefer: str = "") -> list[tuple[str, float]]:
@@ -83,10 +87,7 @@ def likely_languages(model, features, prefer: str = "") -> list[tuple[str, float
     recent language is the better evidence. It saves reading the runner-up
     (+55 to +200 ms at the stop, the runner-up's tokens deciding). A sure
     detection is never overridden, so switching language still works."""
-    if not model.model.is_multilingual:
-        return [("en", 1.0)]
-    (results,) = model.model.detect_language(features)
-    ranked = [(token[2:-2], float(probability)) for token, probability in results[:2]]
+    ranked = _ranked(model, features, 2)
     if ranked[0][1] < LOW_CONFIDENCE and prefer in (code for code, _ in ranked):
         return [pick for pick in ranked if pick[0] == prefer]
     unsure = len(ranked) > 1 and ranked[0][1] < LOW_CONFIDENCE and ranked[1][1] >= RUNNER_UP
