@@ -14,7 +14,13 @@ system on the same audio:
   fast stop off  streaming, every pass on the full 30 s window
   baseline       the whole recording, faster-whisper's stock transcribe, beam 5
 
+With --noise KIND --snr DB ..., each dictation is mixed with that noise (as
+dictation_latency.py mixes it: from the first sample until the stop), one
+row per SNR, and the voice detector is the daemon's (--vad; with noise the
+default is "auto": Silero); --systems picks a subset.
+
     .venv/bin/python bench/dictation_accuracy.py [--targets 5 20 45]
+    .venv/bin/python bench/dictation_accuracy.py --noise brown --snr 10 5 --targets 20 --systems v2m,baseline
 """
 
 from __future__ import annotations
@@ -29,14 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from dictation_latency import STYLES, TARGETS_S, build  # noqa: E402
+from dictation_latency import STYLES, TARGETS_S, build, noisy  # noqa: E402
 from tests.support.speech import POOL, read_pcm, silence  # noqa: E402
 from tests.support.wer import wer, words  # noqa: E402
 from v2m.application.dictation_session import DictationOptions, DictationSession  # noqa: E402
 from v2m.domain.audio_math import FRAME_BYTES  # noqa: E402
 from v2m.infrastructure.asr.faster_whisper_transcriber import FasterWhisperTranscriber, WhisperOptions  # noqa: E402
 from v2m.infrastructure.models.model_locator import bundled_model  # noqa: E402
-from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector  # noqa: E402
+from v2m.bootstrap import build_vad  # noqa: E402
+from v2m.config.settings import AudioOptions  # noqa: E402
 
 SYSTEMS = {"v2m": True, "fast stop off": False, "baseline": None}
 
@@ -47,7 +54,8 @@ class _NoEvents:
 
 
 class Pipeline:
-    def __init__(self) -> None:
+    def __init__(self, vad: str = "webrtc") -> None:
+        self.audio = AudioOptions(vad=vad)
         self.transcriber = FasterWhisperTranscriber("tiny.en", bundled_model(), WhisperOptions())
         self.transcriber.load()
         self.worker = ThreadPoolExecutor(1)
@@ -59,7 +67,7 @@ class Pipeline:
             audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
             segments, _ = self.transcriber.whisper_model().transcribe(audio, language="en", beam_size=5)
             return " ".join(s.text.strip() for s in segments)
-        session = DictationSession(WebRtcVoiceDetector(2), self.transcriber, self.worker, _NoEvents(),
+        session = DictationSession(build_vad(self.audio), self.transcriber, self.worker, _NoEvents(),
                                    DictationOptions(fast_stop=fast_stop))
         for offset in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
             session.feed(pcm[offset:offset + FRAME_BYTES])
@@ -73,25 +81,38 @@ class Pipeline:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
+    parser.add_argument("--noise", choices=["brown", "pink", "babble"], help="mix this noise in")
+    parser.add_argument("--snr", nargs="+", default=["10"], help="with --noise: speech over noise, dB, one or more")
+    parser.add_argument("--vad", default=None, help="webrtc (the default in quiet), silero or auto (with --noise)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help="a subset of: " + ", ".join(SYSTEMS))
     args = parser.parse_args()
+    systems = {name: SYSTEMS[name] for name in args.systems.split(",")}
+    conditions = [f"{db} dB" for db in args.snr] if args.noise else ["quiet"]
+    vad = args.vad or ("auto" if args.noise else "webrtc")
     tmp = Path(tempfile.mkdtemp(prefix="v2m-acc-"))
-    pipeline = Pipeline()
-    print(f"WER over {len(POOL)} starting sentences x {len(STYLES)} stop styles; errors / reference words")
-    print(f"{'audio':>6}" + "".join(f"{name:>22}" for name in SYSTEMS) + f"{'v2m - baseline':>18}")
+    pipeline = Pipeline(vad)
+    both = {"v2m", "baseline"} <= set(systems)
+    print(f"WER over {len(POOL)} starting sentences x {len(STYLES)} stop styles; errors / reference words; "
+          f"{args.noise or 'no'} noise, vad {vad}")
+    print(f"{'audio':>6} {'noise':>6}" + "".join(f"{name:>22}" for name in systems)
+          + (f"{'v2m - baseline':>18}" if both else ""))
     for target in args.targets:
-        errors = {name: 0.0 for name in SYSTEMS}
-        total = 0
-        for first in range(len(POOL)):
-            wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
-            for after in STYLES.values():
-                pcm = read_pcm(wav) + silence(after)
-                n = len(words(reference))
-                total += n
-                for name, fast_stop in SYSTEMS.items():
-                    errors[name] += wer(reference, pipeline.dictate(pcm, fast_stop)) * n
-        cells = {name: errors[name] / total for name in SYSTEMS}
-        print(f"~{target:>4}s" + "".join(f"{cells[n]:>14.3f} ({errors[n]:>4.0f})" for n in SYSTEMS)
-              + f"{(cells['v2m'] - cells['baseline']) * 100:>+15.1f} pt", flush=True)
+        for condition in conditions:
+            errors = {name: 0.0 for name in systems}
+            total = 0
+            for first in range(len(POOL)):
+                wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
+                for after in STYLES.values():
+                    pcm = read_pcm(wav) + silence(after) if not args.noise else \
+                        read_pcm(noisy(wav, after, args.noise, float(condition.split()[0]), tmp))
+                    n = len(words(reference))
+                    total += n
+                    for name in systems:
+                        errors[name] += wer(reference, pipeline.dictate(pcm, SYSTEMS[name])) * n
+            cells = {name: errors[name] / total for name in systems}
+            gap = f"{(cells['v2m'] - cells['baseline']) * 100:>+15.1f} pt" if both else ""
+            print(f"~{target:>4}s {condition:>6}" + "".join(f"{cells[n]:>14.3f} ({errors[n]:>4.0f})" for n in systems)
+                  + gap, flush=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import pytest
 
 from tests.support import noise
 from tests.support.speech import POOL, RATE
+from v2m.application.dictation_options import DictationOptions
+from v2m.domain.audio_math import FRAME_BYTES, rms, signal_to_noise_db
 from v2m.domain.segmenter import SegmenterOptions
 from v2m.infrastructure.audio.silero_vad import SileroVoiceDetector
 from v2m.infrastructure.audio.webrtc_vad import WebRtcVoiceDetector
@@ -155,3 +157,22 @@ def test_silero_state_is_per_detector(scenes, noises):
         together[1].append(second.is_speech(b[at: at + 960]))
     assert together[0] == alone[0][: len(together[0])]
     assert together[1] == alone[1][: len(together[1])]
+
+
+@pytest.mark.parametrize("kind", noise.KINDS)
+def test_the_noise_estimate_tells_when_the_stop_should_read_context(scenes, noises, kind):
+    """The stop's pass reads the context too below stop_context_below_db
+    (15 dB) of audio_math.signal_to_noise_db: at 10 and 5 dB SNR, where
+    tiny.en misheard the last sentence alone, and not in quiet or at 20 dB,
+    where context only costs time."""
+    threshold = DictationOptions().stop_context_below_db
+    for d, scene in enumerate(scenes[0.0]):
+        measured = {snr: signal_to_noise_db(frame_levels(noise.mix(scene, noises.get((kind, d)), snr)))
+                    for snr in (20, 10, 5)}
+        measured["quiet"] = signal_to_noise_db(frame_levels(noise.mix(scene, None, 0)))
+        assert measured["quiet"] > 100 and measured[20] >= threshold, measured
+        assert measured[10] < threshold and measured[5] < measured[10], measured
+
+
+def frame_levels(pcm: bytes) -> list[float]:
+    return [rms(pcm[k: k + FRAME_BYTES]) for k in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)]

@@ -1,3 +1,4 @@
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,7 +19,8 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 
 class Rig:
     def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
-                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True, language=None):
+                 rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True, language=None,
+                 stop_context_below_db=DictationOptions().stop_context_below_db):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -35,6 +37,7 @@ class Rig:
             history=self.history, spool=self.spool, events=self.events,
             options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary,
                                              context_ms=context_ms, language=language,
+                                             stop_context_below_db=stop_context_below_db,
                                              min_provisional_ms=900 if provisional else 10**9),
             rules=lambda: rules, refiner=lambda: refiner)
 
@@ -242,6 +245,17 @@ def test_the_pass_left_at_the_stop_reads_alone_with_the_text_as_prompt():
     assert rig.dictate()["transcription"] == "w1000 w2000"
     assert rig.transcriber.waiting_calls == 1
     assert rig.transcriber.befores[-1] is None and rig.transcriber.calls[-1][1] == "w1000"
+
+
+def test_in_noise_the_pass_left_at_the_stop_reads_the_context_too():
+    """Any recording is noisy under an infinite threshold: the stop's pass
+    then hears the utterance before it again, as passes before the stop do
+    (the estimate itself: tests/integration/test_vad_noise.py)."""
+    rig = Rig(script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 2)), provisional=False,
+              stop_context_below_db=math.inf)
+    assert rig.dictate()["transcription"] == "w1000 w2000"
+    assert rig.transcriber.waiting_calls == 1
+    assert rig.transcriber.befores[-1].text == "w1000" and rig.transcriber.calls[-1][1] == ""
 
 
 def test_context_reaches_back_only_context_ms_and_prompts_with_the_rest():

@@ -1,7 +1,9 @@
+import math
+
 import pytest
 
 from v2m.domain import transcript
-from v2m.domain.audio_math import FRAME_BYTES, rms
+from v2m.domain.audio_math import FRAME_BYTES, rms, signal_to_noise_db
 from v2m.domain.hallucination import SegmentScore, keep_segment
 
 
@@ -53,6 +55,15 @@ def test_rms_of_silence_and_full_scale():
     assert rms(bytes(FRAME_BYTES)) == 0.0
     full = (32767).to_bytes(2, "little", signed=True) * 480
     assert rms(full) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_signal_to_noise_is_the_mean_power_over_the_quietest_tenths():
+    # A tenth of the frames at the floor (pauses), the rest 100x louder (40 dB):
+    # the mean power is 0.9 of the loud frames', so a little under 40 dB.
+    levels = [0.001] * 10 + [0.1] * 90
+    assert signal_to_noise_db(levels) == pytest.approx(20 * math.log10(math.sqrt(0.9 * 0.01 + 0.1 * 1e-6) / 0.001))
+    assert signal_to_noise_db([0.05] * 50) == pytest.approx(0.0)  # noise alone, or speech with no pause
+    assert signal_to_noise_db([]) == math.inf and signal_to_noise_db([0.0] * 10 + [0.1] * 90) > 150
 
 
 def test_echoes_spots_the_context_said_again_and_spares_new_speech():

@@ -15,7 +15,8 @@ whole-recording pass has, the speech around it. Quick passes therefore read
 the utterances of the last few seconds again in front of the new one, with
 their text forced as the decoder's prefix, so only the new words are
 decoded (measured: WER 0.100 against 0.124 without, at 20 s). Passes left
-at the stop read alone: the user is waiting.
+at the stop read alone, as the user is waiting, unless the recording is
+noisy: there context is worth its 100 ms (options.stop_context_below_db).
 
 Revision: an utterance read alone (the dictation's first, above all) never
 heard what follows it, which a whole-recording pass uses: in noise, tiny.en
@@ -40,7 +41,7 @@ from v2m.application.dictation_options import DictationOptions
 from v2m.application.language_choice import LanguageChoice
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
-from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms
+from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms, signal_to_noise_db
 from v2m.domain.hallucination import SegmentScore, is_weak, keep_segment
 from v2m.domain.segmenter import Segmenter, Utterance
 from v2m.domain.transcript import DecodeRequest, HeardBefore
@@ -77,6 +78,7 @@ class DictationSession:
         self._last_provisional = 0
         self._spec: tuple[Utterance, Future[Reading]] | None = None
         self._closed = False      # no more frames
+        self._noisy = False       # set at the stop: the passes left read context too
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
@@ -128,6 +130,7 @@ class DictationSession:
         """The recording has ended: transcribe the tail and return the text."""
         busy = any(not f.done() for f in self._finals) or (self._spec is not None and not self._spec[1].done())
         committed = self._segmenter.flush()
+        self._noisy = signal_to_noise_db(self._frame_rms) < self.options.stop_context_below_db
         self._closed = True
         adopted = bool(committed) and self._spec is not None and self._spec[0] == committed[0]
         for utterance in committed:
@@ -230,11 +233,11 @@ class DictationSession:
         if not weak and (revision := self._revise(utterance)) is not None:
             return revision
         # Weak audio is read alone: Whisper's no-speech score must judge it, not
-        # the speech before it. So is the pass the user waits for at the stop:
-        # CTranslate2 steps through the forced prefix one token at a time,
-        # which cost 90 ms there (266 against 173 ms), for 2 words of 1,280
-        # in the accuracy benchmark.
-        if self.options.fast_stop and not self._closed and not weak:
+        # the speech before it. So is the pass the user waits for at the stop,
+        # in quiet: CTranslate2 steps through the forced prefix one token at
+        # a time, which cost 90 ms there (266 against 173 ms), for 2 words of
+        # 1,280 in the accuracy benchmark. In noise it is worth it (options).
+        if self.options.fast_stop and (not self._closed or self._noisy) and not weak:
             reach = utterance.start - self.options.context_ms // FRAME_MS
             first = len(heard)
             while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:
