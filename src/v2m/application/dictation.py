@@ -81,7 +81,7 @@ class DictationService:
             if state is not DaemonState.IDLE:
                 raise InvalidState(f"already {state.value}", "wait, or run `v2m cancel`")
             if pressed_at is not None and self._hold.start_after_stray_stop(pressed_at):
-                message = "not started: its stop arrived first (a key tapped, or released at once)"
+                message = "cancelled before it started: its stop arrived first (a key tapped, or released at once)"
                 log.info("START %s", message)
                 return {"state": DaemonState.IDLE.value, "cancelled": True, "message": message}
             recording = self._open(language)

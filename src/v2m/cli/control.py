@@ -23,7 +23,8 @@ def _print_recording_reply(data: dict[str, Any]) -> None:
     if text:
         click.echo(text)  # data on stdout, so `v2m stop | ...` works
     else:
-        say("cancelled" if data.get("cancelled") else data.get("state", "ok"))
+        # A tap's reply says why nothing was recorded (audio.min_hold_ms).
+        say(data.get("message") or ("cancelled" if data.get("cancelled") else data.get("state", "ok")))
     exit_on_failed_outputs(data.get("outputs"), "the text is in `v2m history`; `v2m doctor` checks the outputs")
 
 
