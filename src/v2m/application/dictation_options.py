@@ -26,8 +26,8 @@ class DictationOptions:
     # do) when the recording is noisier than this, signal over noise in dB
     # (audio_math.signal_to_noise_db): in brown noise at 10 dB, tiny.en read
     # the last sentence alone with 49 errors in 24 dictations, with context 37
-    # (the whole-recording baseline 36), for about +100 ms at that stop. In
-    # quiet, context there saved 2 words of 1,280 for +90 ms: not taken.
+    # (the whole-recording baseline 36), for 0.1-0.16 s more at that stop
+    # (BENCHMARKS.md). In quiet it saved 2 words of 1,280 for 90 ms: not taken.
     stop_context_below_db: float = 15.0
     # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
     # faster, and the shortest the stock weights read without losing accuracy.

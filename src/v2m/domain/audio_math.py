@@ -37,8 +37,9 @@ def signal_to_noise_db(levels: list[float]) -> float:
     """How far a recording stands above its noise, in dB, from its frames'
     RMS levels: their mean power over that of the quietest tenth (the
     pauses between words and sentences). Espeak-ng dictations mixed with
-    brown, pink or babble noise at 20 / 10 / 5 dB SNR measure 17-20 / 8-12 /
-    5-10 dB; digital silence measures about 160."""
+    brown, pink or babble noise at 20 / 10 / 5 dB SNR measure 19-21.5 /
+    9.5-12.5 / 5.5-9.5 dB (tests/integration/test_vad_noise.py); digital
+    silence measures about 160."""
     if not levels:
         return math.inf
     ordered = sorted(levels)
