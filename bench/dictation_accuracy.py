@@ -82,12 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--targets", type=int, nargs="+", default=list(TARGETS_S), help="dictation lengths, s")
     parser.add_argument("--noise", choices=["brown", "pink", "babble"], help="mix this noise in")
-    parser.add_argument("--snr", nargs="+", default=["10"], help="with --noise: speech over noise, dB, one or more")
+    parser.add_argument("--snr", type=float, nargs="+", default=[10.0],
+                        help="with --noise: speech over noise, dB, one or more")
     parser.add_argument("--vad", default=None, help="webrtc (the default in quiet), silero or auto (with --noise)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="a subset of: " + ", ".join(SYSTEMS))
     args = parser.parse_args()
     systems = {name: SYSTEMS[name] for name in args.systems.split(",")}
-    conditions = [f"{db} dB" for db in args.snr] if args.noise else ["quiet"]
+    snrs: list[float | None] = list(args.snr) if args.noise else [None]  # None: no noise
     vad = args.vad or ("auto" if args.noise else "webrtc")
     tmp = Path(tempfile.mkdtemp(prefix="v2m-acc-"))
     pipeline = Pipeline(vad)
@@ -97,20 +98,21 @@ def main() -> None:
     print(f"{'audio':>6} {'noise':>6}" + "".join(f"{name:>22}" for name in systems)
           + (f"{'v2m - baseline':>18}" if both else ""))
     for target in args.targets:
-        for condition in conditions:
+        for snr in snrs:
             errors = {name: 0.0 for name in systems}
             total = 0
             for first in range(len(POOL)):
                 wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
                 for after in STYLES.values():
-                    pcm = read_pcm(wav) + silence(after) if not args.noise else \
-                        read_pcm(noisy(wav, after, args.noise, float(condition.split()[0]), tmp))
+                    pcm = read_pcm(wav) + silence(after) if snr is None else \
+                        read_pcm(noisy(wav, after, args.noise, snr, tmp))
                     n = len(words(reference))
                     total += n
                     for name in systems:
                         errors[name] += wer(reference, pipeline.dictate(pcm, SYSTEMS[name])) * n
             cells = {name: errors[name] / total for name in systems}
             gap = f"{(cells['v2m'] - cells['baseline']) * 100:>+15.1f} pt" if both else ""
+            condition = "quiet" if snr is None else f"{snr:g} dB"
             print(f"~{target:>4}s {condition:>6}" + "".join(f"{cells[n]:>14.3f} ({errors[n]:>4.0f})" for n in systems)
                   + gap, flush=True)
 

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from v2m.domain import transcript
-from v2m.domain.audio_math import FRAME_BYTES, rms, signal_to_noise_db
+from v2m.domain.audio_math import FRAME_BYTES, power_mean, rms, signal_to_noise_db
 from v2m.domain.hallucination import SegmentScore, keep_segment
 
 
@@ -64,6 +64,13 @@ def test_signal_to_noise_is_the_mean_power_over_the_quietest_tenths():
     assert signal_to_noise_db(levels) == pytest.approx(20 * math.log10(math.sqrt(0.9 * 0.01 + 0.1 * 1e-6) / 0.001))
     assert signal_to_noise_db([0.05] * 50) == pytest.approx(0.0)  # noise alone, or speech with no pause
     assert signal_to_noise_db([]) == math.inf and signal_to_noise_db([0.0] * 10 + [0.1] * 90) > 150
+
+
+def test_a_stretch_level_is_the_power_mean_of_its_frames():
+    # Two frames of the same length: the stretch's RMS from theirs, not their average.
+    loud, soft = b"\x00\x40" * 480, b"\x00\x00" * 480  # 0.5 of full scale, then silence
+    assert power_mean([rms(loud), rms(soft)]) == pytest.approx(rms(loud + soft)) == pytest.approx(0.5 / math.sqrt(2))
+    assert power_mean([]) == 0.0
 
 
 def test_echoes_spots_the_context_said_again_and_spares_new_speech():

@@ -32,7 +32,6 @@ dictation keeps it (application/language_choice.py).
 
 from __future__ import annotations
 
-import math
 import threading
 from concurrent.futures import Executor, Future
 from typing import Any, NamedTuple
@@ -41,7 +40,7 @@ from v2m.application.dictation_options import DictationOptions
 from v2m.application.language_choice import LanguageChoice
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
-from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, rms, signal_to_noise_db
+from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, power_mean, rms, signal_to_noise_db
 from v2m.domain.hallucination import SegmentScore, is_weak, keep_segment
 from v2m.domain.segmenter import Segmenter, Utterance
 from v2m.domain.transcript import DecodeRequest, HeardBefore
@@ -78,7 +77,7 @@ class DictationSession:
         self._last_provisional = 0
         self._spec: tuple[Utterance, Future[Reading]] | None = None
         self._closed = False      # no more frames
-        self._noisy = False       # set at the stop: the passes left read context too
+        self._snr_db: float | None = None  # the recording's, measured once after the stop
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
@@ -130,7 +129,6 @@ class DictationSession:
         """The recording has ended: transcribe the tail and return the text."""
         busy = any(not f.done() for f in self._finals) or (self._spec is not None and not self._spec[1].done())
         committed = self._segmenter.flush()
-        self._noisy = signal_to_noise_db(self._frame_rms) < self.options.stop_context_below_db
         self._closed = True
         adopted = bool(committed) and self._spec is not None and self._spec[0] == committed[0]
         for utterance in committed:
@@ -237,7 +235,7 @@ class DictationSession:
         # in quiet: CTranslate2 steps through the forced prefix one token at
         # a time, which cost 90 ms there (266 against 173 ms), for 2 words of
         # 1,280 in the accuracy benchmark. In noise it is worth it (options).
-        if self.options.fast_stop and (not self._closed or self._noisy) and not weak:
+        if self.options.fast_stop and (not self._closed or self._noisy()) and not weak:
             reach = utterance.start - self.options.context_ms // FRAME_MS
             first = len(heard)
             while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:
@@ -309,12 +307,19 @@ class DictationSession:
         return self._transcriber.transcribe(pcm, DecodeRequest(prompt, beam, window, None, language, heard,
                                                                whole, self._language.prefer)) or []
 
+    def _noisy(self) -> bool:
+        """After the stop (no more frames): is the recording noisy enough that
+        the passes left are worth reading with context? Measured once, and
+        only when a pass is left (a stop that finds the text ready skips it)."""
+        if self._snr_db is None:
+            self._snr_db = signal_to_noise_db(self._frame_rms)
+        return self._snr_db < self.options.stop_context_below_db
+
     def _audio(self, utterance: Utterance) -> bytes:
         return bytes(self.pcm[utterance.start * FRAME_BYTES: utterance.end * FRAME_BYTES])
 
     def _level(self, start: int, end: int) -> float:
-        frames = self._frame_rms[start:end]
-        return math.sqrt(sum(r * r for r in frames) / len(frames)) if frames else 0.0
+        return power_mean(self._frame_rms[start:end])
 
     # -- provisional passes --------------------------------------------------------
 

@@ -33,6 +33,11 @@ def duration_s(pcm_bytes: int) -> float:
     return pcm_bytes / (SAMPLE_RATE_HZ * BYTES_PER_SAMPLE)
 
 
+def power_mean(levels: list[float]) -> float:
+    """The RMS level of a stretch of audio from its frames' RMS levels."""
+    return math.sqrt(sum(x * x for x in levels) / len(levels)) if levels else 0.0
+
+
 def signal_to_noise_db(levels: list[float]) -> float:
     """How far a recording stands above its noise, in dB, from its frames'
     RMS levels: their mean power over that of the quietest tenth (the
@@ -44,5 +49,4 @@ def signal_to_noise_db(levels: list[float]) -> float:
         return math.inf
     ordered = sorted(levels)
     floor = ordered[(len(ordered) - 1) // 10]  # the loudest of the quietest tenth
-    mean = math.sqrt(sum(x * x for x in ordered) / len(ordered))
-    return 20 * math.log10(max(mean, 1e-9) / max(floor, 1e-9))
+    return 20 * math.log10(max(power_mean(levels), 1e-9) / max(floor, 1e-9))
