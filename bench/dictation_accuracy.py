@@ -67,8 +67,11 @@ class Pipeline:
             audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
             segments, _ = self.transcriber.whisper_model().transcribe(audio, language="en", beam_size=5)
             return " ".join(s.text.strip() for s in segments)
-        session = DictationSession(build_vad(self.audio), self.transcriber, self.worker, _NoEvents(),
-                                   DictationOptions(fast_stop=fast_stop))
+        # No provisional passes: they only show words early and never change
+        # the text, and fed faster than real time, each would re-read the open
+        # utterance (babble is one utterance of 20 s: hours for a table).
+        options = DictationOptions(fast_stop=fast_stop, min_provisional_ms=10**9)
+        session = DictationSession(build_vad(self.audio), self.transcriber, self.worker, _NoEvents(), options)
         for offset in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES):
             session.feed(pcm[offset:offset + FRAME_BYTES])
             # Let the ASR thread catch up before the next frame, as it does in

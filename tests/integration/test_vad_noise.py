@@ -161,11 +161,11 @@ def test_silero_state_is_per_detector(scenes, noises):
 
 @pytest.mark.parametrize("kind", noise.KINDS)
 def test_the_noise_estimate_tells_when_the_stop_should_read_context(scenes, noises, kind):
-    """The stop's pass reads the context too below stop_context_below_db
+    """The stop's pass reads the context too below noisy_below_db
     (15 dB) of audio_math.signal_to_noise_db: at 10 and 5 dB SNR, where
     tiny.en misheard the last sentence alone, and not in quiet or at 20 dB,
     where context only costs time."""
-    threshold = DictationOptions().stop_context_below_db
+    threshold = DictationOptions().noisy_below_db
     for d, scene in enumerate(scenes[0.0]):
         measured = {snr: signal_to_noise_db(frame_levels(noise.mix(scene, noises.get((kind, d)), snr)))
                     for snr in (20, 10, 5)}

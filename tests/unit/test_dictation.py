@@ -20,7 +20,7 @@ THREE_UTTERANCES = script((0, 10), (1, 40), (0, 30), (2, 40), (0, 30), (3, 40), 
 class Rig:
     def __init__(self, frames, *, streaming=True, fast_stop=True, transcriber=None, sinks=None, source=None,
                  rules=TextRules(), refiner=None, vocabulary=(), context_ms=6000, provisional=True, language=None,
-                 stop_context_below_db=DictationOptions().stop_context_below_db):
+                 noisy_below_db=DictationOptions().noisy_below_db):
         self.events = RecordingEvents()
         self.control = DaemonControl(FakeConfigStore(), self.events, FakeTelemetry(), version="t",
                                      request_shutdown=lambda: None)
@@ -37,7 +37,7 @@ class Rig:
             history=self.history, spool=self.spool, events=self.events,
             options=lambda: DictationOptions(streaming=streaming, fast_stop=fast_stop, vocabulary=vocabulary,
                                              context_ms=context_ms, language=language,
-                                             stop_context_below_db=stop_context_below_db,
+                                             noisy_below_db=noisy_below_db,
                                              min_provisional_ms=900 if provisional else 10**9),
             rules=lambda: rules, refiner=lambda: refiner)
 
@@ -252,7 +252,7 @@ def test_in_noise_the_pass_left_at_the_stop_reads_the_context_too():
     then hears the utterance before it again, as passes before the stop do
     (the estimate itself: tests/integration/test_vad_noise.py)."""
     rig = Rig(script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 2)), provisional=False,
-              stop_context_below_db=math.inf)
+              noisy_below_db=math.inf)
     assert rig.dictate()["transcription"] == "w1000 w2000"
     assert rig.transcriber.waiting_calls == 1
     assert rig.transcriber.befores[-1].text == "w1000" and rig.transcriber.calls[-1][1] == ""

@@ -5,12 +5,14 @@ one, and the first one's part of that reading replaces its text
 from __future__ import annotations
 
 import dataclasses
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.fakes import FakeTranscriber, FakeVad, RecordingEvents, script
 from v2m.application.dictation_session import DictationOptions, DictationSession
+from v2m.domain.audio_math import FRAME_BYTES
 from v2m.domain.transcript import DecodeRequest, repeats_a_phrase, split_revision
 
 LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30))
@@ -108,3 +110,61 @@ def test_a_looping_or_unrelated_joint_reading_is_not_taken():
 ])
 def test_repeats_a_phrase(text, looped):
     assert repeats_a_phrase(text) is looped
+
+
+# -- the late re-read: in noise, the first utterance again with all that followed it --
+
+FOUR = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30), (4000, 40), (0, 30))
+LONG = "w1 w2 right w2000 w3000"  # the whole-window reading of the first three
+
+
+class HeardLate(Misheard):
+    """Still wrong with the next utterance; right only on the whole window
+    (window_s 0) with the two after it, as tiny.en at 5 dB SNR."""
+
+    def transcribe(self, pcm, request=DecodeRequest()):
+        segments = super().transcribe(pcm, request)
+        if segments and request.window_s == 0 and segments[0].text == "w1000 w2000 w3000":
+            segments[0] = dataclasses.replace(segments[0], text=self.long)
+        return segments
+
+
+def dictate_in_real_time(frames, long=LONG, **options):
+    """Each frame waits for the passes it started, as a real-time dictation
+    does on a worker faster than speech: when a pass starts is then fixed."""
+    events = RecordingEvents()
+    engine = HeardLate(joint="w1 w2 wrong w2000")
+    engine.long = long
+    with ThreadPoolExecutor(1) as worker:
+        session = DictationSession(FakeVad(), engine, worker, events, DictationOptions(
+            **{"min_provisional_ms": 10**9, "reread_after_s": 3.0, **options}))
+        for frame in frames:
+            session.feed(frame)
+            worker.submit(int).result()
+        text = session.finish()
+    finals = [e["text"] for e in events.events if e["type"] == "transcription_update" and e["final"]]
+    return text, finals, engine
+
+
+def test_in_noise_the_first_utterance_is_read_again_with_what_followed():
+    text, finals, engine = dictate_in_real_time(FOUR, noisy_below_db=math.inf)
+    assert text == "w1 w2 right w2000 w3000 w4000"
+    assert "w1 w2 right w2000 w3000" in finals  # shown as soon as it was read, before the fourth
+    whole = [r for r in engine.requests if r.window_s == 0]
+    # Once, from the first's pre-roll to the third's post-roll, with the beam
+    # of passes the user does not wait for.
+    assert len(whole) == 1 and whole[0].beam_size == DictationOptions().beam_size
+    assert [n // FRAME_BYTES for n, _ in engine.calls if n > 150 * FRAME_BYTES] == [198]
+
+
+def test_in_quiet_or_with_live_typing_there_is_no_late_re_read():
+    for options in ({"noisy_below_db": -math.inf}, {"noisy_below_db": math.inf, "revise": False},
+                    {"noisy_below_db": math.inf, "reread_after_s": 0}):
+        text, _, engine = dictate_in_real_time(FOUR, **options)
+        assert "wrong" in text and not any(r.window_s == 0 for r in engine.requests), options
+
+
+def test_a_late_reading_that_rewrites_the_first_utterance_is_not_taken():
+    text, _, engine = dictate_in_real_time(FOUR, long="w7 w8 w9 w2000 w3000", noisy_below_db=math.inf)
+    assert sum(r.window_s == 0 for r in engine.requests) == 1
+    assert text == "w1 w2 wrong w2000 w3000 w4000"

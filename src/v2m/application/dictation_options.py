@@ -22,13 +22,21 @@ class DictationOptions:
     # The passes left at the stop, which the user waits for (BENCHMARKS.md:
     # greedy lost words at 5 s; beams 2, 3 and 5 scored the same).
     stop_beam_size: int = 2
-    # The pass left at the stop reads the context too (as passes before it
-    # do) when the recording is noisier than this, signal over noise in dB
-    # (audio_math.signal_to_noise_db): in brown noise at 10 dB, tiny.en read
-    # the last sentence alone with 49 errors in 24 dictations, with context 37
-    # (the whole-recording baseline 36), for 0.1-0.16 s more at that stop
-    # (BENCHMARKS.md). In quiet it saved 2 words of 1,280 for 90 ms: not taken.
-    stop_context_below_db: float = 15.0
+    # A recording noisier than this, signal over noise in dB
+    # (audio_math.signal_to_noise_db), is read with more care:
+    # - the pass left at the stop reads the context too (as passes before it
+    #   do): in brown noise at 10 dB, tiny.en read the last sentence alone with
+    #   49 errors in 24 dictations, with context 37 (the whole-recording
+    #   baseline 36), for 0.1-0.16 s more at that stop (BENCHMARKS.md). In
+    #   quiet it saved 2 words of 1,280 for 90 ms: not taken;
+    # - the late re-read (below).
+    noisy_below_db: float = 15.0
+    # In noise, the utterance read alone (the dictation's first) is read once
+    # more, whole-window, with the `reread_after_s` seconds that followed it
+    # (dictation_session.py, "Late re-read"): at 5 dB SNR its errors in 12
+    # dictations fell from 19 alone and 15 with the next utterance to 8 with
+    # the next three. 0 turns it off.
+    reread_after_s: float = 15.0
     # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
     # faster, and the shortest the stock weights read without losing accuracy.
     quick_window_s: int = 10

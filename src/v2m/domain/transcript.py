@@ -96,6 +96,7 @@ class HeardBefore:
 # Audio read in a quick window ends this long before the window does: the
 # window is fixed, and speech running up to its edge lost its last words.
 WINDOW_MARGIN_S = 0.5
+FULL_WINDOW_S = 30  # Whisper's own
 
 
 def fits_window(seconds: float, window_s: int) -> bool:
