@@ -13,7 +13,7 @@ import pytest
 from tests.fakes import FakeTranscriber, FakeVad, RecordingEvents, script
 from v2m.application.dictation_session import DictationOptions, DictationSession
 from v2m.domain.audio_math import FRAME_BYTES
-from v2m.domain.transcript import DecodeRequest, repeats_a_phrase, split_revision
+from v2m.domain.transcript import DecodeRequest, repeats_a_phrase, split_readings, split_revision
 
 LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30))
 
@@ -168,3 +168,16 @@ def test_a_late_reading_that_rewrites_the_first_utterance_is_not_taken():
     text, _, engine = dictate_in_real_time(FOUR, long="w7 w8 w9 w2000 w3000", noisy_below_db=math.inf)
     assert sum(r.window_s == 0 for r in engine.requests) == 1
     assert text == "w1 w2 wrong w2000 w3000 w4000"
+
+
+@pytest.mark.parametrize("told, text, parts", [
+    (["The quick brown fox jump over the lazy tard.", "Please send the report.", "Boy's dissertation should never lose."],
+     "The quick brown fox jumps over the lazy dog. Please send a report. Voice dictation should never lose.",
+     ["The quick brown fox jumps over the lazy dog.", "Please send a report.", "Voice dictation should never lose."]),
+    # Where a part is not a correction of its reading, the cuts from there on are lost.
+    (["one two three", "four five six", "seven eight"], "one two three x y z w seven eight",
+     ["one two three", "four five six", "seven eight"]),
+    (["a b", "", "c d"], "a b c d", ["a b", "", "c d"]),  # an utterance heard as nothing stays so
+])
+def test_split_readings_gives_each_utterance_its_part(told, text, parts):
+    assert split_readings(told, text) == parts

@@ -36,7 +36,7 @@ class DictationOptions:
     # (dictation_session.py, "Late re-read"): at 5 dB SNR its errors in 12
     # dictations fell from 19 alone and 15 with the next utterance to 8 with
     # the next three. 0 turns it off.
-    reread_after_s: float = 15.0
+    reread_after_s: float = 12.0
     # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
     # faster, and the shortest the stock weights read without losing accuracy.
     quick_window_s: int = 10

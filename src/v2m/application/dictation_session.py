@@ -371,16 +371,21 @@ class DictationSession:
         try:
             if self._closed or self._abandoned:
                 return  # the user has stopped: not worth their wait
-            index = next((i for i, (u, _) in enumerate(self._heard) if u == target), None)
-            if index is None:
+            spans = [u for u, _ in self._heard]
+            if target not in spans or last not in spans:
                 return
-            told = self._heard[index][1]
-            span = Utterance(target.start, last.end, sum(u.speech_frames for u, _ in self._heard[index:]))
+            first, end = spans.index(target), spans.index(last) + 1
+            told = [text for _, text in self._heard[first:end]]
+            span = Utterance(target.start, last.end, sum(u.speech_frames for u in spans[first:end]))
             text = self._transcribe(self._audio(span), span.speech_frames / span.frames,
-                                    self._level(span.start, span.end), self._heard[:index], window_s=0)
-            revised = self._revision_of(told, text)
-            if revised is not None and revised != told and not self._abandoned:
-                self._heard[index] = (target, revised)
+                                    self._level(span.start, span.end), self._heard[:first], window_s=0)
+            if transcript.repeats_a_phrase(text):
+                return  # looped
+            # Each utterance's part replaces its text: a whole-window reading
+            # beats the short ones in noise, not only for the first.
+            revised = transcript.split_readings(told, text)
+            if revised != told and not self._abandoned:
+                self._heard[first:end] = list(zip(spans[first:end], revised))
                 self._publish(self.text_so_far, final=True)
         finally:
             with self._lock:

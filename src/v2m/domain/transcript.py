@@ -82,6 +82,26 @@ def split_revision(first: str, both: str) -> tuple[str, str]:
     return " ".join(new[:cut]), " ".join(new[cut:])
 
 
+def split_readings(told: list[str], text: str) -> list[str]:
+    """`text`, one reading of several utterances in a row, cut into each
+    one's part where its own reading (`told`, in order) ends; the last takes
+    the rest. A part that shares too few words with its own reading to be a
+    correction of it (the cut went astray, or the new reading heard
+    something else) keeps that reading, and so does every one after it."""
+    parts: list[str] = []
+    rest = text
+    for i, old in enumerate(told):
+        if not old:  # nothing was heard there: nothing to align
+            parts.append(old)
+            continue
+        part, after = split_revision(old, rest) if i < len(told) - 1 else (rest, "")
+        if not echoes(part, old, 0.5):
+            return parts + told[i:]
+        parts.append(part)
+        rest = after
+    return parts
+
+
 @dataclasses.dataclass(frozen=True)
 class HeardBefore:
     """The audio just before the audio to transcribe, and the text already
