@@ -29,12 +29,13 @@ it). Each keeps its own entry, so later passes still have their context.
 Late re-read: in noise, reading the first utterance with more of what
 follows helps further: at 5 dB SNR, the first sentence of 12 dictations had
 19 errors alone, 15 with the next utterance, 8 with the next three, and 5
-in the whole recording. So once the speech after an utterance read alone
-spans `reread_after_s`, it is read again with all of it, on the full 30 s
-window, and its part replaces its text. That pass takes 0.5-1 s, so it
-starts only where a provisional pass would (while the user speaks, the
-worker idle, after a stretch of a new utterance), once a dictation, and
-not once the user has stopped.
+in the whole recording. So once `reread_after_s` of speech has been heard
+after an utterance read alone, it is read again with all of it, on the full
+30 s window as a whole-recording pass would, and each utterance covered gets
+its part of that reading (transcript.split_readings). That pass takes
+0.5-1 s, so it starts only while the user speaks, with the worker idle
+(REREAD_INTO_SPEECH_MS), once a dictation, and not once the user has
+stopped. Live typing turns it off, as revision.
 
 Language: with "auto", the first utterance's quick pass detects it, and the
 dictation keeps it (application/language_choice.py).
