@@ -13,6 +13,7 @@ import pytest
 from tests.fakes import FakeTranscriber, FakeVad, RecordingEvents, script
 from v2m.application.dictation_session import DictationOptions, DictationSession
 from v2m.domain.audio_math import FRAME_BYTES
+from v2m.domain.errors import ModelError
 from v2m.domain.transcript import DecodeRequest, repeats_a_phrase, split_readings, split_revision
 
 LOUD = script((0, 10), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30))
@@ -162,6 +163,20 @@ def test_in_quiet_or_with_live_typing_there_is_no_late_re_read():
                     {"noisy_below_db": math.inf, "reread_after_s": 0}):
         text, _, engine = dictate_in_real_time(FOUR, **options)
         assert "wrong" in text and not any(r.window_s == 0 for r in engine.requests), options
+
+
+def test_a_late_re_read_that_fails_leaves_the_texts_and_the_dictation_goes_on(monkeypatch):
+    failed = []
+
+    def fail_the_whole_window(self, pcm, request=DecodeRequest()):
+        if request.window_s == 0:
+            failed.append(request)
+            raise ModelError("out of memory")
+        return original(self, pcm, request)
+    original = HeardLate.transcribe
+    monkeypatch.setattr(HeardLate, "transcribe", fail_the_whole_window)
+    text, _, _ = dictate_in_real_time(FOUR, noisy_below_db=math.inf)
+    assert text == "w1 w2 wrong w2000 w3000 w4000" and len(failed) == 1
 
 
 def test_a_late_reading_that_rewrites_the_first_utterance_is_not_taken():

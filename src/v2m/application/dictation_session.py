@@ -43,6 +43,7 @@ dictation keeps it (application/language_choice.py).
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Executor, Future
 from typing import Any, NamedTuple
@@ -52,10 +53,13 @@ from v2m.application.language_choice import LanguageChoice
 from v2m.application.ports import EventSink, Transcriber, VoiceDetector
 from v2m.domain import text_rules, transcript
 from v2m.domain.audio_math import FRAME_BYTES, FRAME_MS, power_mean, rms, signal_to_noise_db
+from v2m.domain.errors import V2mError
 from v2m.domain.hallucination import SegmentScore, is_weak, keep_segment
 from v2m.domain.segmenter import Segmenter, Utterance
 from v2m.domain.transcript import DecodeRequest, HeardBefore
 
+
+log = logging.getLogger(__name__)
 
 # The late re-read starts this far into a new utterance: far enough that it
 # is speech, not a click; early enough that a sentence (2-4 s) outlasts the
@@ -378,8 +382,12 @@ class DictationSession:
             first, end = spans.index(target), spans.index(last) + 1
             told = [text for _, text in self._heard[first:end]]
             span = Utterance(target.start, last.end, sum(u.speech_frames for u in spans[first:end]))
-            text = self._transcribe(self._audio(span), span.speech_frames / span.frames,
-                                    self._level(span.start, span.end), self._heard[:first], window_s=0)
+            try:
+                text = self._transcribe(self._audio(span), span.speech_frames / span.frames,
+                                        self._level(span.start, span.end), self._heard[:first], window_s=0)
+            except V2mError as exc:  # the texts it would correct stand: the dictation goes on
+                log.warning("the late re-read failed: %s", exc)
+                return
             if transcript.repeats_a_phrase(text):
                 return  # looped
             # Each utterance's part replaces its text: a whole-window reading
