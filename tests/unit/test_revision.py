@@ -158,6 +158,26 @@ def test_in_noise_the_first_utterance_is_read_again_with_what_followed():
     assert [n // FRAME_BYTES for n, _ in engine.calls if n > 150 * FRAME_BYTES] == [198]
 
 
+def test_the_next_late_re_read_covers_what_followed_the_last():
+    seven = script((0, 10), *[part for value in range(1000, 8000, 1000) for part in ((value, 40), (0, 30))])
+    text, _, engine = dictate_in_real_time(seven, noisy_below_db=math.inf)
+    assert text == "w1 w2 right w2000 w3000 w4000 w5000 w6000 w7000"
+    # The first three while the fourth is spoken, the next three while the seventh is.
+    whole = [(n // FRAME_BYTES, r.prompt) for (n, _), r in zip(engine.calls, engine.requests) if r.window_s == 0]
+    assert whole == [(198, ""), (198, "w1 w2 right w2000 w3000")], whole
+
+
+def test_a_late_re_read_holds_no_more_than_whisper_s_window():
+    """After a long silence the first utterance is too far back: the re-read
+    starts at the first one that fits 30 s with the rest."""
+    frames = script((0, 10), (1000, 40), (0, 900),
+                    *[part for value in range(2000, 6000, 1000) for part in ((value, 40), (0, 30))])
+    _, _, engine = dictate_in_real_time(frames, noisy_below_db=math.inf)
+    whole = [(n // FRAME_BYTES, r.prompt) for (n, _), r in zip(engine.calls, engine.requests) if r.window_s == 0]
+    # From the second's pre-roll to the fourth's post-roll, the first's text as the prompt.
+    assert whole == [(198, "w1 w2 wrong")], whole
+
+
 def test_in_quiet_or_with_live_typing_there_is_no_late_re_read():
     for options in ({"noisy_below_db": -math.inf}, {"noisy_below_db": math.inf, "revise": False},
                     {"noisy_below_db": math.inf, "reread_after_s": 0}):

@@ -31,11 +31,12 @@ class DictationOptions:
     #   quiet it saved 2 words of 1,280 for 90 ms: not taken;
     # - the late re-read (below).
     noisy_below_db: float = 15.0
-    # In noise, the utterance read alone (the dictation's first) is read once
-    # more, whole-window, with the `reread_after_s` seconds that followed it
-    # (dictation_session.py, "Late re-read"): at 5 dB SNR its errors in 12
-    # dictations fell from 19 alone and 15 with the next utterance to 8 with
-    # the next three. 0 turns it off.
+    # In noise, once `reread_after_s` of speech has followed the first
+    # utterance not yet re-read, they are all read again together on the
+    # whole window and their texts replaced (dictation_session.py, "Late
+    # re-read"): at 5 dB SNR the first sentence of 12 dictations fell from
+    # 19 errors alone and 15 with the next utterance to 8 with the next
+    # three. 0 turns it off.
     reread_after_s: float = 12.0
     # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
     # faster, and the shortest the stock weights read without losing accuracy.
