@@ -290,22 +290,12 @@ class DictationSession:
         both = Utterance(first.start, utterance.end, first.speech_frames + utterance.speech_frames)
         text = self._transcribe(self._audio(both), both.speech_frames / both.frames,
                                 self._level(both.start, both.end), self._heard[:-1])
-        revised = self._revision_of(first_text, text)
-        if revised is None:
-            return None
-        return Reading(transcript.split_revision(first_text, text)[1], first, revised)
-
-    @staticmethod
-    def _revision_of(told: str, text: str) -> str | None:
-        """The new text of an utterance whose reading was `told`, from `text`,
-        a reading of it and what follows; None when that reading is not to
-        be trusted over `told`."""
-        if len(text.split()) <= len(told.split()) or transcript.repeats_a_phrase(text):
-            return None  # lost its words, or looped ("Please send ... Friday Please send ... Friday")
-        revised, _ = transcript.split_revision(told, text)
-        if not transcript.echoes(revised, told, 0.5):
+        if len(text.split()) <= len(first_text.split()) or transcript.repeats_a_phrase(text):
+            return None  # lost the first's words, or looped ("Please send ... Friday Please send ... Friday")
+        revised, rest = transcript.split_revision(first_text, text)
+        if not transcript.echoes(revised, first_text, 0.5):
             return None  # a correction keeps most words; this reads something else
-        return revised
+        return Reading(rest, first, revised)
 
     def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, heard: list[tuple[Utterance, str]],
                     before: HeardBefore | None = None, *, whole: bool = True, window_s: int | None = None) -> str:
@@ -357,7 +347,8 @@ class DictationSession:
 
     def _maybe_reread(self) -> bool:
         """On the capture thread, where a provisional pass could start: start
-        the late re-read (module doc) instead, if it is due."""
+        the late re-read (module doc) instead, if it is due and the recording
+        so far is noisy."""
         if not self._rereads:
             return False
         cover = [u for u, _ in list(self._heard) if u.start >= self._reread_mark]
@@ -419,7 +410,7 @@ class DictationSession:
         Only while the user speaks: in a pause the speculative pass is at
         most a post-roll away, and must not queue behind this one (it cost
         live typing up to 1.4 s from an utterance's end to its text, on
-        busy cores)."""
+        busy cores). A late re-read that is due starts here instead."""
         start = self._segmenter.open_start
         now = self._segmenter.frames_seen
         ms = self.options.segmenter.frame_ms
