@@ -97,13 +97,14 @@ class DictationSession:
         self._alone: Utterance | None = None  # heard[-1], when read alone: revised with the next
         self._rereads = options.reread_after_s > 0 and options.revise and options.fast_stop
         self._reread_mark = 0  # late re-reads cover the utterances heard from this frame on
+        self._reread_seen = (0, 0)  # (len(_heard), mark) when _maybe_reread last looked
         self._lock = threading.Lock()
         self._pending = 0          # committed or speculative passes not yet done
         self._provisional: Future[Any] | None = None
         self._last_provisional = 0
         self._spec: tuple[Utterance, Future[Reading]] | None = None
         self._closed = False      # no more frames
-        self._snr_db: float | None = None  # the recording's, measured once after the stop
+        self._snr_db: float | None = None  # the whole recording's, measured once after the stop
         self._abandoned = False   # cancelled: skip queued work
         self.stop_path = ""       # how the stop was served: ready, joined or tail
         self.first_frame_at: float | None = None  # time.monotonic() of the first captured frame
@@ -336,12 +337,16 @@ class DictationSession:
                                                                whole, self._language.prefer)) or []
 
     def _noisy(self) -> bool:
-        """After the stop (no more frames): is the recording noisy enough that
-        the passes left are worth reading with context? Measured once, and
-        only when a pass is left (a stop that finds the text ready skips it)."""
-        if self._snr_db is None:
-            self._snr_db = signal_to_noise_db(self._frame_rms)
-        return self._snr_db < self.options.noisy_below_db
+        """Is the recording so far noisy enough to read with more care
+        (options.noisy_below_db)? Measured on the frames so far; once they
+        are all in (after the stop), once, and only when a pass is left (a
+        stop that finds the text ready skips it)."""
+        if self._snr_db is not None:
+            return self._snr_db < self.options.noisy_below_db
+        snr = signal_to_noise_db(self._frame_rms)
+        if self._closed:
+            self._snr_db = snr
+        return snr < self.options.noisy_below_db
 
     # -- the late re-read -----------------------------------------------------------
 
@@ -351,6 +356,11 @@ class DictationSession:
         so far is noisy."""
         if not self._rereads:
             return False
+        # Only new utterances or a moved mark change the answer (texts do not).
+        seen = (len(self._heard), self._reread_mark)
+        if seen == self._reread_seen:
+            return False
+        self._reread_seen = seen
         cover = [u for u, _ in list(self._heard) if u.start >= self._reread_mark]
         if not cover:
             return False
@@ -361,7 +371,7 @@ class DictationSession:
         if not cover or (last.end - cover[0].end) * FRAME_MS / 1000 < self.options.reread_after_s:
             return False
         self._reread_mark = last.end  # the next covers what follows
-        if signal_to_noise_db(self._frame_rms) >= self.options.noisy_below_db:
+        if not self._noisy():
             return False
         with self._lock:
             self._pending += 1
