@@ -160,18 +160,23 @@ def test_silero_state_is_per_detector(scenes, noises):
 
 
 @pytest.mark.parametrize("kind", noise.KINDS)
-def test_the_noise_estimate_tells_when_the_stop_should_read_context(scenes, noises, kind):
+def test_the_noise_estimate_tells_when_to_read_with_more_care(scenes, noises, kind):
     """The stop's pass reads the context too below noisy_below_db
     (15 dB) of audio_math.signal_to_noise_db: at 10 and 5 dB SNR, where
     tiny.en misheard the last sentence alone, and not in quiet or at 20 dB,
-    where context only costs time."""
-    threshold = DictationOptions().noisy_below_db
+    where context only costs time. Passes read whole windows below
+    whole_below_db: at 5 dB, not at 10."""
+    threshold, whole = DictationOptions().noisy_below_db, DictationOptions().whole_below_db
     for d, scene in enumerate(scenes[0.0]):
         measured = {snr: signal_to_noise_db(frame_levels(noise.mix(scene, noises.get((kind, d)), snr)))
                     for snr in (20, 10, 5)}
         measured["quiet"] = signal_to_noise_db(frame_levels(noise.mix(scene, None, 0)))
         assert measured["quiet"] > 100 and measured[20] >= threshold, measured
         assert measured[10] < threshold and measured[5] < measured[10], measured
+        # Whole reads (a stop after a pause then waits for part of one) at 5 dB
+        # of stationary noise, not at 10 dB, where that stop must stay instant.
+        assert measured[10] >= whole + 1, measured
+        assert kind == "babble" or measured[5] < whole, measured
 
 
 def frame_levels(pcm: bytes) -> list[float]:

@@ -90,6 +90,10 @@ def test_a_reading_that_lost_the_first_utterances_words_is_not_taken():
     # Words align without their punctuation: "city." is "city,", not the later "city."
     ("We waited near the city.", "We waited near the city, then drove into the city.",
      ("We waited near the city,", "then drove into the city.")),
+    # A common word further on ("and") is the second's, not the first's end.
+    ("We will meet at the station and have passed out tomorrow.",
+     "We will meet at the station at half past nine tomorrow. The weather has been cold and rainy.",
+     ("We will meet at the station at half past nine tomorrow.", "The weather has been cold and rainy.")),
 ])
 def test_split_revision_cuts_where_the_first_reading_ends(first, both, cut):
     assert split_revision(first, both) == cut
@@ -216,3 +220,56 @@ def test_a_late_reading_that_rewrites_the_first_utterance_is_not_taken():
 ])
 def test_split_readings_gives_each_utterance_its_part(told, text, parts):
     assert split_readings(told, text) == parts
+
+
+# -- whole reads: in loud noise, each utterance with those before it, on the full window --
+
+def whole_reads(engine):
+    return [(n // FRAME_BYTES, r.prompt) for (n, _), r in zip(engine.calls, engine.requests) if r.window_s == 0]
+
+
+def test_in_loud_noise_each_utterance_is_read_with_those_before_it_on_the_full_window():
+    text, finals, engine = dictate_in_real_time(FOUR, whole_below_db=math.inf)
+    # The third's reading corrects the first; the fourth's reads nothing the
+    # first three's readings echo ("w1000 ..."), so the usual pass reads it.
+    assert text == "w1 w2 right w2000 w3000 w4000"
+    assert "w1 w2 right w2000 w3000" in finals  # shown as soon as it was read
+    assert [n for n, _ in whole_reads(engine)] == [128, 198, 268]  # from the first's pre-roll on
+    assert {r.beam_size for r in engine.requests if r.window_s == 0} == {DictationOptions().beam_size}
+
+
+def test_after_the_stop_the_user_waits_so_no_whole_read():
+    text, _, engine = dictate_in_real_time(FOUR[:-29], whole_below_db=math.inf)
+    assert text == "w1 w2 right w2000 w3000 w4000"
+    assert len(whole_reads(engine)) == 2  # the fourth is read at the stop, on the quick window
+    assert engine.requests[-1].window_s == DictationOptions().quick_window_s
+
+
+def test_a_whole_read_holds_no_more_than_whisper_s_window():
+    frames = script((0, 10), (1000, 40), (0, 900), (2000, 40), (0, 30), (3000, 40), (0, 30))
+    _, _, engine = dictate_in_real_time(frames, whole_below_db=math.inf)
+    # The first is too far back to go with the second: the third goes with the second.
+    assert whole_reads(engine) == [(128, "w1 w2 wrong")]
+
+
+def test_in_quieter_rooms_or_with_live_typing_there_is_no_whole_read():
+    for options in ({}, {"whole_below_db": math.inf, "revise": False}):
+        text, _, engine = dictate_in_real_time(FOUR, **options)
+        assert "wrong" in text and not whole_reads(engine), options
+
+
+@pytest.mark.parametrize("long", ["w1 w2 right w2000 w1 w2 right w2000 w3000", "w7 w8 w9 w2000 w3000"])
+def test_a_looping_or_rewriting_whole_read_is_not_taken(long):
+    text, _, engine = dictate_in_real_time(FOUR, long=long, whole_below_db=math.inf)
+    assert text == "w1 w2 wrong w2000 w3000 w4000" and len(whole_reads(engine)) == 3
+
+
+def test_a_whole_read_that_fails_leaves_the_usual_pass(monkeypatch):
+    def fail_the_whole_window(self, pcm, request=DecodeRequest()):
+        if request.window_s == 0:
+            raise ModelError("out of memory")
+        return original(self, pcm, request)
+    original = HeardLate.transcribe
+    monkeypatch.setattr(HeardLate, "transcribe", fail_the_whole_window)
+    text, _, _ = dictate_in_real_time(FOUR, whole_below_db=math.inf)
+    assert text == "w1 w2 wrong w2000 w3000 w4000"

@@ -38,6 +38,15 @@ class DictationOptions:
     # 19 errors alone and 15 with the next utterance to 8 with the next
     # three. 0 turns it off.
     reread_after_s: float = 12.0
+    # Louder noise still (a recording below this): each pass reads its
+    # utterance together with those before it that Whisper's 30 s window
+    # holds, on that window, as the whole-recording baseline reads them, and
+    # their texts are replaced (dictation_session.py, "Whole reads"); the
+    # late re-read is then not needed. Mixes of brown and pink noise at 5 dB
+    # SNR measure 5.5-7.5, babble 8.5-9.5; at 10 dB all measure 9.5-12.5
+    # (audio_math.signal_to_noise_db), and there stops after a pause must
+    # stay instant. -inf turns it off.
+    whole_below_db: float = 8.0
     # Encoder window of quick passes, in seconds (Whisper's is 30): about 2.5x
     # faster, and the shortest the stock weights read without losing accuracy.
     quick_window_s: int = 10

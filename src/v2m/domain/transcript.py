@@ -62,6 +62,10 @@ def _words(words: list[str]) -> list[str]:
     return ["".join(_WORD.findall(w.lower())) for w in words]
 
 
+# A correction of an utterance inserts at most this many words in a row.
+MAX_INSERTED_WORDS = 3
+
+
 def split_revision(first: str, both: str) -> tuple[str, str]:
     """`both`, a reading of two utterances together, cut where the first
     one's own reading (`first`) ends: (its revised text, the second's).
@@ -71,35 +75,51 @@ def split_revision(first: str, both: str) -> tuple[str, str]:
     revision typically replaces one for one ("lazy tard." -> "lazy dog.").
     """
     old, new = first.split(), both.split()
-    blocks = [b for b in difflib.SequenceMatcher(None, _words(old), _words(new),
-                                                 autojunk=False).get_matching_blocks() if b.size]
-    if not blocks:
-        cut = len(old)
-    else:
-        last = blocks[-1]
-        cut = last.b + last.size + (len(old) - last.a - last.size)
+    # A block that lies far further on in `both` than in `first` is a common
+    # word of the second's ("and", "the"), not the first's end: the
+    # alignment stops before it.
+    a_end = b_end = 0
+    for block in difflib.SequenceMatcher(None, _words(old), _words(new), autojunk=False).get_matching_blocks():
+        if not block.size or (block.b - b_end) - (block.a - a_end) > MAX_INSERTED_WORDS:
+            break
+        a_end, b_end = block.a + block.size, block.b + block.size
+    cut = b_end + len(old) - a_end
     cut = max(0, min(cut, len(new)))
     return " ".join(new[:cut]), " ".join(new[cut:])
 
 
-def split_readings(told: list[str], text: str) -> list[str]:
-    """`text`, one reading of several utterances in a row, cut into each
-    one's part where its own reading (`told`, in order) ends; the last takes
-    the rest. A part that shares too few words with its own reading to be a
-    correction of it (the cut went astray, or the new reading heard
-    something else) keeps that reading, and so does every one after it."""
+def cut_readings(told: list[str], text: str) -> tuple[list[str], str]:
+    """`text`, one reading of several utterances in a row (and maybe of
+    more after them), cut where each one's own reading (`told`, in order)
+    ends: the parts up to the first that shares too few words with its own
+    reading to be a correction of it (the cut went astray, or the new
+    reading heard something else), and the text after the last part taken."""
     parts: list[str] = []
     rest = text
-    for i, old in enumerate(told):
+    for old in told:
         if not old:  # nothing was heard there: nothing to align
             parts.append(old)
             continue
-        part, after = split_revision(old, rest) if i < len(told) - 1 else (rest, "")
+        part, after = split_revision(old, rest)
         if not echoes(part, old, 0.5):
-            return parts + told[i:]
+            break
         parts.append(part)
         rest = after
-    return parts
+    return parts, rest
+
+
+def split_readings(told: list[str], text: str) -> list[str]:
+    """`text`, one reading of the utterances `told` (their own readings),
+    cut into each one's part; the last takes the rest. From the first part
+    that is no correction of its reading (cut_readings) on, each keeps its
+    own reading."""
+    if not told:
+        return []
+    parts, rest = cut_readings(told[:-1], text)
+    if len(parts) < len(told) - 1:
+        return parts + told[len(parts):]
+    last = told[-1]
+    return parts + [rest if last and echoes(rest, last, 0.5) else last]
 
 
 @dataclasses.dataclass(frozen=True)
