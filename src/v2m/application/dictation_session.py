@@ -42,15 +42,16 @@ Live typing turns it off, as revision.
 
 Whole reads: in louder noise still (options.whole_below_db; 5 dB SNR), the
 short readings lose too much: each pass reads its utterance together with
-those before it that the 30 s window holds, on that window, as the
-whole-recording baseline does, and every earlier one gets its part of that
-reading (transcript.cut_readings; the new one takes the rest). The
-speculative pass at a pause is one, so a stop after a pause gets the
-baseline's reading; a stop that finds the last words unread gets the usual
-pass (the user is waiting). Brown noise at 5 dB, 24 dictations of 20 s:
-stops after a pause 48-52 errors against the baseline's 53-54 (60-70
-without). The pass takes 0.8-1 s on 2 cores, so that stop waits for part
-of it.
+what was heard before it that the 30 s window holds, on that window, as
+the whole-recording baseline does, and that reading is the text of all of
+them (session.text_so_far). Each utterance also takes its part of it
+(transcript.cut_readings), as the context of the passes after it; not as
+the text: at 5 dB pink noise, where half the words are wrong, the cuts went
+astray and cost 46 words in 24 dictations. The speculative pass at a pause
+is one such pass, so a stop after a pause waits only for the rest of it;
+the pass at the stop is one too, with the full beam: anything less lost
+words the baseline kept. It takes 0.8-1 s on 2 cores, still less than the
+baseline's reading at the stop (BENCHMARKS.md).
 
 Language: with "auto", the first utterance's quick pass detects it, and the
 dictation keeps it (application/language_choice.py).
@@ -84,12 +85,13 @@ REREAD_INTO_SPEECH_MS = 600
 
 class Reading(NamedTuple):
     """A pass's text; the new texts of utterances before it that the pass
-    read again (revision, whole reads); whether it was read alone (without
-    the speech around it)."""
+    read again (revision); whether it was read alone (without the speech
+    around it); a whole read's text of all it read, shown for all of it."""
 
     text: str
     revisions: tuple[tuple[Utterance, str], ...] = ()
     alone: bool = False
+    whole: str | None = None
 
 
 class DictationSession:
@@ -107,6 +109,7 @@ class DictationSession:
         self._finals: list[Future[Any]] = []
         self._heard: list[tuple[Utterance, str]] = []  # transcribed utterances, in order
         self._alone: Utterance | None = None  # heard[-1], when read alone: revised with the next
+        self._whole: tuple[int, int, str] | None = None  # heard[first:end]'s text, read whole
         self._rereads = options.reread_after_s > 0 and options.revise and options.fast_stop
         self._reread_mark = 0  # late re-reads cover the utterances heard from this frame on
         self._reread_seen = (0, 0)  # (len(_heard), mark) when _maybe_reread last looked
@@ -143,7 +146,11 @@ class DictationSession:
 
     @property
     def text_so_far(self) -> str:
-        return transcript.join([text for _, text in self._heard])
+        texts = [text for _, text in self._heard]
+        if self._whole is not None:  # heard[first:end] as the whole read has them
+            first, end, whole = self._whole
+            texts[first:end] = [whole]
+        return transcript.join(texts)
 
     @property
     def tail_is_silent(self) -> bool:
@@ -251,6 +258,9 @@ class DictationSession:
         for revised, revised_text in reading.revisions:
             if revised in spans:
                 self._heard[spans.index(revised)] = (revised, revised_text)
+        if reading.whole is not None:
+            self._whole = (spans.index(reading.revisions[0][0]) if reading.revisions else len(spans),
+                           len(spans) + 1, reading.whole)
         self._heard.append((utterance, text))
         self._alone = utterance if reading.alone else None
         if text or reading.revisions:
@@ -332,7 +342,10 @@ class DictationSession:
         that comes while it runs waits for it). `window_s`: this pass's
         own window (0: the full one)."""
         o = self.options
-        beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
+        # A whole read keeps the full beam after the stop too: at 5 dB SNR the
+        # narrow one made 120 errors in 24 dictations against 108 (baseline 104).
+        narrow = o.fast_stop and self._closed and window_s != 0
+        beam = min(o.stop_beam_size, o.beam_size) if narrow else o.beam_size
         beam = beam if whole else 1
         window = window_s if window_s is not None else o.quick_window_s if o.fast_stop else 0
         heard = self._language.heard if whole else self._language.glimpsed
@@ -369,14 +382,14 @@ class DictationSession:
 
     def _read_whole(self, utterance: Utterance) -> Reading | None:
         """In loud noise (options.whole_below_db), the utterance read
-        together with those before it that Whisper's 30 s window holds, on
-        that window, as a whole-recording pass reads them (module doc); each
-        earlier one gets its part of the reading. None: not that loud, or
-        the reading is not to be trusted (it looped, or a part is no
-        correction of its own reading); the usual pass reads it then."""
+        together with what was heard before it that Whisper's 30 s window
+        holds, on that window, as a whole-recording pass reads them (module
+        doc); the reading replaces all their texts. None: not that loud, or
+        the reading is not to be trusted (it looped, or lost most of the
+        words heard before); the usual pass reads it then."""
         o = self.options
-        if not (o.revise and o.fast_stop) or self._closed or self._snr() >= o.whole_below_db:
-            return None  # after the stop, the user waits: the usual pass
+        if not (o.revise and o.fast_stop) or self._snr() >= o.whole_below_db:
+            return None
         heard = self._heard
         first = len(heard)
         while first > 0 and transcript.fits_window((utterance.end - heard[first - 1][0].start) * FRAME_MS / 1000,
@@ -393,12 +406,15 @@ class DictationSession:
         except V2mError as exc:  # the usual pass may still read it
             log.warning("the whole-window read failed: %s", exc)
             return None
-        if transcript.repeats_a_phrase(text):
-            return None  # looped
-        parts, rest = transcript.cut_readings([told for _, told in cover], text)
-        if len(parts) < len(cover):
-            return None
-        return Reading(rest, tuple((u, part) for (u, _), part in zip(cover, parts)))
+        told = [told for _, told in cover]
+        if transcript.repeats_a_phrase(text) or not transcript.echoes(transcript.join(told), text, 0.5):
+            return None  # looped; or lost half the words heard (or heard something else)
+        # Each utterance's part, as the context of the passes after it (a
+        # forced prefix: a cut a word off matters little there).
+        parts, rest = transcript.cut_readings(told, text)
+        rest = rest if len(parts) == len(told) else ""
+        return Reading(rest, tuple((u, part) for (u, _), part in zip(cover, parts + told[len(parts):])),
+                       whole=text)
 
     # -- the late re-read -----------------------------------------------------------
 
