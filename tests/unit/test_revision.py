@@ -238,12 +238,13 @@ def test_in_loud_noise_each_utterance_is_read_with_those_before_it_on_the_full_w
     assert {r.beam_size for r in engine.requests if r.window_s == 0} == {DictationOptions().beam_size}
 
 
-def test_after_the_stop_the_pass_is_a_whole_read_too_with_the_full_beam():
+def test_after_the_stop_the_user_waits_so_no_whole_read():
     text, _, engine = dictate_in_real_time(FOUR[:-29], longer="w1 w2 right w2000 w3000 w4000",
                                            whole_below_db=math.inf)
-    assert text == "w1 w2 right w2000 w3000 w4000"
-    assert len(whole_reads(engine)) == 3  # the fourth's pass is the stop's
-    assert engine.requests[-1].window_s == 0 and engine.requests[-1].beam_size == DictationOptions().beam_size
+    assert text == "w1 w2 right w2000 w3000 w4000"  # the fourth read alone, after the whole read
+    assert len(whole_reads(engine)) == 2
+    assert engine.requests[-1].window_s == DictationOptions().quick_window_s
+    assert engine.requests[-1].beam_size == DictationOptions().stop_beam_size
 
 
 def test_a_whole_read_holds_no_more_than_whisper_s_window():

@@ -48,10 +48,11 @@ them (session.text_so_far). Each utterance also takes its part of it
 (transcript.cut_readings), as the context of the passes after it; not as
 the text: at 5 dB pink noise, where half the words are wrong, the cuts went
 astray and cost 46 words in 24 dictations. The speculative pass at a pause
-is one such pass, so a stop after a pause waits only for the rest of it;
-the pass at the stop is one too, with the full beam: anything less lost
-words the baseline kept. It takes 0.8-1 s on 2 cores, still less than the
-baseline's reading at the stop (BENCHMARKS.md).
+is one such pass, so a stop after a pause has the baseline's reading and
+waits only for the rest of it (0.8-1 s on 2 cores, begun 0.3 s after the
+last word). The pass left at the stop is the usual one: as a whole read
+it made 12 errors fewer in 24 dictations but took 1 s, the baseline's
+time (BENCHMARKS.md).
 
 Language: with "auto", the first utterance's quick pass detects it, and the
 dictation keeps it (application/language_choice.py).
@@ -342,10 +343,7 @@ class DictationSession:
         that comes while it runs waits for it). `window_s`: this pass's
         own window (0: the full one)."""
         o = self.options
-        # A whole read keeps the full beam after the stop too: at 5 dB SNR the
-        # narrow one made 120 errors in 24 dictations against 108 (baseline 104).
-        narrow = o.fast_stop and self._closed and window_s != 0
-        beam = min(o.stop_beam_size, o.beam_size) if narrow else o.beam_size
+        beam = min(o.stop_beam_size, o.beam_size) if o.fast_stop and self._closed else o.beam_size
         beam = beam if whole else 1
         window = window_s if window_s is not None else o.quick_window_s if o.fast_stop else 0
         heard = self._language.heard if whole else self._language.glimpsed
@@ -388,8 +386,8 @@ class DictationSession:
         the reading is not to be trusted (it looped, or lost most of the
         words heard before); the usual pass reads it then."""
         o = self.options
-        if not (o.revise and o.fast_stop) or self._snr() >= o.whole_below_db:
-            return None
+        if not (o.revise and o.fast_stop) or self._closed or self._snr() >= o.whole_below_db:
+            return None  # after the stop the user waits: the usual pass, a third of the time
         heard = self._heard
         first = len(heard)
         while first > 0 and transcript.fits_window((utterance.end - heard[first - 1][0].start) * FRAME_MS / 1000,
