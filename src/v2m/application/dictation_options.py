@@ -43,7 +43,7 @@ class DictationOptions:
     # holds, on that window, as the whole-recording baseline reads them, and
     # their texts are replaced (dictation_session.py, "Whole reads"); the
     # late re-read is then not needed. Mixes of brown and pink noise at 5 dB
-    # SNR measure 5.5-7.5, babble 8.5-9.5; at 10 dB all measure 9.5-12.5
+    # SNR measure 4.5-7.5, babble 8.5-9.5; at 10 dB all measure 9.5-12.5
     # (audio_math.signal_to_noise_db), and there stops after a pause must
     # stay instant. -inf turns it off.
     whole_below_db: float = 8.0

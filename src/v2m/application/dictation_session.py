@@ -51,8 +51,8 @@ astray and cost 46 words in 24 dictations. The speculative pass at a pause
 is one such pass, so a stop after a pause has the baseline's reading and
 waits only for the rest of it (0.8-1 s on 2 cores, begun 0.3 s after the
 last word). The pass left at the stop is the usual one: as a whole read
-it made 12 errors fewer in 24 dictations but took 1 s, the baseline's
-time (BENCHMARKS.md).
+it made 5-13 errors fewer in 24 dictations stopped right after the last
+word, but took 1 s, the baseline's time (BENCHMARKS.md).
 
 Language: with "auto", the first utterance's quick pass detects it, and the
 dictation keeps it (application/language_choice.py).
