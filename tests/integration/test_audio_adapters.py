@@ -163,6 +163,22 @@ def test_context_heard_before_is_read_again_but_not_repeated(tiny_en, speech_dir
     assert text.split()[0].lower() == "please"
 
 
+def test_a_long_context_leaves_the_new_sentence_all_its_words(tiny_en, tmp_path):
+    """The forced prefix counts in CTranslate2's max_length: 17 s of context
+    on the full window once left a 3.5 s sentence 8 tokens, and its text
+    stopped mid-sentence as if complete."""
+    from tests.support.speech import POOL, say, silence
+    from v2m.domain.transcript import FULL_WINDOW_S, HeardBefore
+
+    context = b"".join(read_pcm(say(s, tmp_path / f"c{i}.wav")) + silence(0.8) for i, s in enumerate(POOL[3:8]))
+    new = read_pcm(say(POOL[9], tmp_path / "new.wav"))
+    for beam in (1, 2):
+        segments = tiny_en.transcribe(new, DecodeRequest("", beam, FULL_WINDOW_S, HeardBefore(context, " ".join(POOL[3:8]))))
+        text = " ".join(s.text for s in segments)
+        assert wer(POOL[9], text) <= SENTENCE_WER_BOUND, text
+        assert text.rstrip(".").split()[-1].lower() == "everyone", text
+
+
 def test_repetition_is_detected_as_degenerate():
     from v2m.infrastructure.asr.faster_whisper_transcriber import _repeats
 

@@ -231,8 +231,12 @@ def _decode(model, features, languages: list[str], task: str, prompt: str, prefi
         host = features if features.device == "cpu" else features.to_device(ctranslate2.Device.cpu)
         features = ctranslate2.StorageView.from_array(np.repeat(np.asarray(host), len(starts), axis=0))
     max_new = int(seconds * 12) + 16  # speech runs at 2-4 tokens a second
+    # CTranslate2 counts the forced prefix in max_length as if decoded: without
+    # it in the budget, 16 s of context left 8 tokens for a 3.5 s sentence,
+    # and the text stopped mid-sentence, as if complete ("cold and").
     results = model.model.generate(
-        features, starts, beam_size=beam_size, max_length=len(starts[0]) + max_new, return_scores=True,
+        features, starts, beam_size=beam_size, max_length=len(starts[0]) + len(forced) + max_new,
+        return_scores=True,
         return_no_speech_prob=True, suppress_blank=True,
         suppress_tokens=get_suppressed_tokens(first, [-1]))
     readings: list[tuple[list[SegmentScore] | None, float]] = []
