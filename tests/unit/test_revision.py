@@ -275,3 +275,16 @@ def test_a_whole_read_that_fails_leaves_the_usual_pass(monkeypatch):
     monkeypatch.setattr(HeardLate, "transcribe", fail_the_whole_window)
     text, _, _ = dictate_in_real_time(FOUR, whole_below_db=math.inf)
     assert text == "w1 w2 wrong w2000 w3000 w4000"
+
+
+def test_a_whole_read_whose_cut_goes_astray_is_still_the_text_shown():
+    """The reading keeps most words heard, but its words past the first
+    utterance's part are not the second's: the text shown is the reading,
+    each earlier utterance keeps its own text as context, and the new one's
+    own text is empty (its words are in the reading)."""
+    text, finals, engine = dictate_in_real_time(FOUR, long="w1 w2 wrong x y z w3000", whole_below_db=math.inf)
+    assert "w1 w2 wrong x y z w3000" in finals  # shown as soon as it was read
+    # The fourth's whole read keeps too few words: the usual pass reads it,
+    # without the empty entry as context (nothing to force as its prefix).
+    assert text == "w1 w2 wrong x y z w3000 w4000" and finals[-1] == text
+    assert engine.requests[-1].before is None

@@ -87,12 +87,13 @@ REREAD_INTO_SPEECH_MS = 600
 class Reading(NamedTuple):
     """A pass's text; the new texts of utterances before it that the pass
     read again (revision); whether it was read alone (without the speech
-    around it); a whole read's text of all it read, shown for all of it."""
+    around it); a whole read's text of the block of utterances it read,
+    shown for all of them."""
 
     text: str
     revisions: tuple[tuple[Utterance, str], ...] = ()
     alone: bool = False
-    whole: str | None = None
+    block: str | None = None
 
 
 class DictationSession:
@@ -110,7 +111,7 @@ class DictationSession:
         self._finals: list[Future[Any]] = []
         self._heard: list[tuple[Utterance, str]] = []  # transcribed utterances, in order
         self._alone: Utterance | None = None  # heard[-1], when read alone: revised with the next
-        self._whole: tuple[int, int, str] | None = None  # heard[first:end]'s text, read whole
+        self._block: tuple[int, int, str] | None = None  # heard[first:end]'s text, read whole
         self._rereads = options.reread_after_s > 0 and options.revise and options.fast_stop
         self._reread_mark = 0  # late re-reads cover the utterances heard from this frame on
         self._reread_seen = (0, 0)  # (len(_heard), mark) when _maybe_reread last looked
@@ -148,9 +149,9 @@ class DictationSession:
     @property
     def text_so_far(self) -> str:
         texts = [text for _, text in self._heard]
-        if self._whole is not None:  # heard[first:end] as the whole read has them
-            first, end, whole = self._whole
-            texts[first:end] = [whole]
+        if self._block is not None:  # heard[first:end] as the whole read has them
+            first, end, block = self._block
+            texts[first:end] = [block]
         return transcript.join(texts)
 
     @property
@@ -259,9 +260,9 @@ class DictationSession:
         for revised, revised_text in reading.revisions:
             if revised in spans:
                 self._heard[spans.index(revised)] = (revised, revised_text)
-        if reading.whole is not None:
-            self._whole = (spans.index(reading.revisions[0][0]) if reading.revisions else len(spans),
-                           len(spans) + 1, reading.whole)
+        if reading.block is not None:
+            self._block = (spans.index(reading.revisions[0][0]) if reading.revisions else len(spans),
+                           len(spans) + 1, reading.block)
         self._heard.append((utterance, text))
         self._alone = utterance if reading.alone else None
         if text or reading.revisions:
@@ -279,17 +280,20 @@ class DictationSession:
         speech_ratio = utterance.speech_frames / utterance.frames
         level = self._level(utterance.start, utterance.end)
         heard, before = self._heard, None
-        weak = is_weak(speech_ratio, level, self.options.gate)
-        if not weak and (whole := self._read_whole(utterance)) is not None:
+        if is_weak(speech_ratio, level, self.options.gate):
+            # Weak audio is read alone: Whisper's no-speech score must judge
+            # it, not the speech before it.
+            return Reading(self._transcribe(pcm, speech_ratio, level, heard))
+        snr = self._snr()
+        if (whole := self._read_whole(utterance, snr)) is not None:
             return whole
-        if not weak and (revision := self._revise(utterance)) is not None:
+        if (revision := self._revise(utterance)) is not None:
             return revision
-        # Weak audio is read alone: Whisper's no-speech score must judge it, not
-        # the speech before it. So is the pass the user waits for at the stop,
-        # in quiet: CTranslate2 steps through the forced prefix one token at
-        # a time, which cost 90 ms there (266 against 173 ms), for 2 words of
-        # 1,280 in the accuracy benchmark. In noise it is worth it (options).
-        if self.options.fast_stop and (not self._closed or self._noisy()) and not weak:
+        # The pass the user waits for at the stop is read alone in quiet:
+        # CTranslate2 steps through the forced prefix one token at a time,
+        # which cost 90 ms there (266 against 173 ms), for 2 words of 1,280
+        # in the accuracy benchmark. In noise it is worth it (options).
+        if self.options.fast_stop and (not self._closed or snr < self.options.noisy_below_db):
             reach = utterance.start - self.options.context_ms // FRAME_MS
             first = len(heard)
             while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:
@@ -300,7 +304,7 @@ class DictationSession:
                                      transcript.join([text for _, text in context]))
                 heard = heard[:first]
         text = self._transcribe(pcm, speech_ratio, level, heard, before)
-        return Reading(text, alone=before is None and bool(text) and not weak)
+        return Reading(text, alone=before is None and bool(text))
 
     def _revise(self, utterance: Utterance) -> Reading | None:
         """The utterance before this one, read alone, read again together
@@ -320,10 +324,10 @@ class DictationSession:
                                 self._level(both.start, both.end), self._heard[:-1])
         if len(text.split()) <= len(first_text.split()) or transcript.repeats_a_phrase(text):
             return None  # lost the first's words, or looped ("Please send ... Friday Please send ... Friday")
-        revised, rest = transcript.split_revision(first_text, text)
-        if not transcript.echoes(revised, first_text, 0.5):
+        parts, rest = transcript.cut_readings([first_text], text)
+        if not parts:
             return None  # a correction keeps most words; this reads something else
-        return Reading(rest, ((first, revised),))
+        return Reading(rest, ((first, parts[0]),))
 
     def _transcribe(self, pcm: bytes, speech_ratio: float, level: float, heard: list[tuple[Utterance, str]],
                     before: HeardBefore | None = None, *, whole: bool = True, window_s: int | None = None) -> str:
@@ -374,11 +378,7 @@ class DictationSession:
             self._snr_db = snr
         return snr
 
-    def _noisy(self) -> bool:
-        """Noisy enough to read with more care (options.noisy_below_db)."""
-        return self._snr() < self.options.noisy_below_db
-
-    def _read_whole(self, utterance: Utterance) -> Reading | None:
+    def _read_whole(self, utterance: Utterance, snr: float) -> Reading | None:
         """In loud noise (options.whole_below_db), the utterance read
         together with what was heard before it that Whisper's 30 s window
         holds, on that window, as a whole-recording pass reads them (module
@@ -386,7 +386,7 @@ class DictationSession:
         the reading is not to be trusted (it looped, or lost most of the
         words heard before); the usual pass reads it then."""
         o = self.options
-        if not (o.revise and o.fast_stop) or self._closed or self._snr() >= o.whole_below_db:
+        if not (o.revise and o.fast_stop) or self._closed or snr >= o.whole_below_db:
             return None  # after the stop the user waits: the usual pass, a third of the time
         heard = self._heard
         first = len(heard)
@@ -412,7 +412,7 @@ class DictationSession:
         parts, rest = transcript.cut_readings(told, text)
         rest = rest if len(parts) == len(told) else ""
         return Reading(rest, tuple((u, part) for (u, _), part in zip(cover, parts + told[len(parts):])),
-                       whole=text)
+                       block=text)
 
     # -- the late re-read -----------------------------------------------------------
 
@@ -437,7 +437,7 @@ class DictationSession:
         if not cover or (last.end - cover[0].end) * FRAME_MS / 1000 < self.options.reread_after_s:
             return False
         self._reread_mark = last.end  # the next covers what follows
-        if not self._noisy() or self._snr() < self.options.whole_below_db:
+        if not self.options.whole_below_db <= self._snr() < self.options.noisy_below_db:
             return False  # quiet; or so loud that every pass reads the whole window
         with self._lock:
             self._pending += 1
