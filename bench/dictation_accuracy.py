@@ -21,6 +21,7 @@ default is "auto": Silero); --systems picks a subset.
 
     .venv/bin/python bench/dictation_accuracy.py [--targets 5 20 45]
     .venv/bin/python bench/dictation_accuracy.py --noise brown --snr 10 5 --targets 20 --systems v2m,baseline
+    .venv/bin/python bench/dictation_accuracy.py --noise pink --snr 5 --targets 20 --seeds 3 --systems v2m,baseline
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def main() -> None:
                         help="with --noise: speech over noise, dB, one or more")
     parser.add_argument("--vad", default=None, help="webrtc (the default in quiet), silero or auto (with --noise)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="a subset of: " + ", ".join(SYSTEMS))
+    # At pink 5 dB one run of 24 dictations moves by +-30 errors (one token
+    # shifted by int8 changes a sentence there): more noise samples average it.
+    parser.add_argument("--seeds", type=int, default=1, help="with --noise: noise samples per dictation")
     args = parser.parse_args()
     systems = {name: SYSTEMS[name] for name in args.systems.split(",")}
     snrs: list[float | None] = list(args.snr) if args.noise else [None]  # None: no noise
@@ -96,7 +100,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="v2m-acc-"))
     pipeline = Pipeline(vad)
     both = {"v2m", "baseline"} <= set(systems)
-    print(f"WER over {len(POOL)} starting sentences x {len(STYLES)} stop styles; errors / reference words; "
+    samples = f" x {args.seeds} noise samples" if args.noise and args.seeds > 1 else ""
+    print(f"WER over {len(POOL)} starting sentences x {len(STYLES)} stop styles{samples}; errors / reference words; "
           f"{args.noise or 'no'} noise, vad {vad}")
     print(f"{'audio':>6} {'noise':>6}" + "".join(f"{name:>22}" for name in systems)
           + (f"{'v2m - baseline':>18}" if both else ""))
@@ -107,12 +112,13 @@ def main() -> None:
             for first in range(len(POOL)):
                 wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
                 for after in STYLES.values():
-                    pcm = read_pcm(wav) + silence(after) if snr is None else \
-                        read_pcm(noisy(wav, after, args.noise, snr, tmp))
-                    n = len(words(reference))
-                    total += n
-                    for name in systems:
-                        errors[name] += wer(reference, pipeline.dictate(pcm, SYSTEMS[name])) * n
+                    for seed in range(args.seeds if snr is not None else 1):
+                        pcm = read_pcm(wav) + silence(after) if snr is None else \
+                            read_pcm(noisy(wav, after, args.noise, snr, tmp, seed))
+                        n = len(words(reference))
+                        total += n
+                        for name in systems:
+                            errors[name] += wer(reference, pipeline.dictate(pcm, SYSTEMS[name])) * n
             cells = {name: errors[name] / total for name in systems}
             gap = f"{(cells['v2m'] - cells['baseline']) * 100:>+15.1f} pt" if both else ""
             condition = "quiet" if snr is None else f"{snr:g} dB"

@@ -92,9 +92,10 @@ def build(target_s: float, out: Path, cache: Path, first: int = 0, pool: list[st
     return write_pcm(out, b"".join(parts)), " ".join(words)
 
 
-def noisy(wav: Path, after_s: float, kind: str, snr_db: float, work: Path) -> Path:
+def noisy(wav: Path, after_s: float, kind: str, snr_db: float, work: Path, seed: int = 0) -> Path:
     """`wav` plus `after_s` of silence, with `kind` noise at `snr_db` under all
-    of it: the noise goes on through the pause, until the stop."""
+    of it: the noise goes on through the pause, until the stop. `seed`
+    picks the noise's sample (the same seed, the same audio)."""
     import numpy as np
 
     from tests.support import noise as nz
@@ -102,8 +103,8 @@ def noisy(wav: Path, after_s: float, kind: str, snr_db: float, work: Path) -> Pa
     clean = nz.to_float(read_pcm(wav) + silence(after_s))
     voiced = clean[np.abs(clean) > 0.01 * np.abs(clean).max()]  # within 40 dB of the peak: speaking
     speech_dbfs = 10 * np.log10(np.mean(voiced ** 2))
-    hum = nz.noise_at(nz.make_noise(kind, 30.0, work), len(clean), speech_dbfs - snr_db)
-    return write_pcm(wav.with_name(f"{wav.stem}-{kind}{snr_db:g}-{after_s:g}.wav"), nz.to_pcm(clean + hum))
+    hum = nz.noise_at(nz.make_noise(kind, 30.0, work, seed), len(clean), speech_dbfs - snr_db)
+    return write_pcm(wav.with_name(f"{wav.stem}-{kind}{snr_db:g}-{after_s:g}-{seed}.wav"), nz.to_pcm(clean + hum))
 
 
 class Bench:
