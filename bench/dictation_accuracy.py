@@ -111,11 +111,11 @@ def main() -> None:
             total = 0
             for first in range(len(POOL)):
                 wav, reference = build(target, tmp / f"a{target}-{first}.wav", tmp, first=first)
+                n = len(words(reference))
                 for after in STYLES.values():
                     for seed in range(args.seeds if snr is not None else 1):
                         pcm = read_pcm(wav) + silence(after) if snr is None else \
                             read_pcm(noisy(wav, after, args.noise, snr, tmp, seed))
-                        n = len(words(reference))
                         total += n
                         for name in systems:
                             errors[name] += wer(reference, pipeline.dictate(pcm, SYSTEMS[name])) * n

@@ -179,6 +179,28 @@ def test_a_long_context_leaves_the_new_sentence_all_its_words(tiny_en, tmp_path)
         assert text.rstrip(".").split()[-1].lower() == "everyone", text
 
 
+def test_a_reading_that_outruns_its_token_budget_is_flagged_not_returned_cut(tiny_en, tmp_path):
+    """CTranslate2 stops Whisper at half of max_length: asked for 28 new
+    tokens, it gave 15, and the cut text was returned as a whole reading.
+    17 s of speech (about 60 tokens) told it is 1 s long must come back as
+    degenerate (None), so the caller reads it on the full window."""
+    import ctranslate2
+    import numpy as np
+    from faster_whisper.audio import pad_or_trim
+
+    from tests.support.speech import POOL, say, silence
+    from v2m.infrastructure.asr.faster_whisper_transcriber import _decode, _floats
+
+    model = tiny_en.whisper_model()
+    pcm = b"".join(read_pcm(say(s, tmp_path / f"c{i}.wav")) + silence(0.8) for i, s in enumerate(POOL[3:8]))
+    features = ctranslate2.StorageView.from_array(
+        np.ascontiguousarray(pad_or_trim(model.feature_extractor(_floats(pcm)), 3000)[None]))
+    (cut, _), = _decode(model, features, ["en"], "transcribe", "", "", 1, seconds=1.0)
+    (whole, _), = _decode(model, features, ["en"], "transcribe", "", "", 1, seconds=len(pcm) / 32000)
+    assert cut is None
+    assert whole is not None and wer(" ".join(POOL[3:8]), whole[0].text) <= SENTENCE_WER_BOUND, whole
+
+
 def test_repetition_is_detected_as_degenerate():
     from v2m.infrastructure.asr.faster_whisper_transcriber import _repeats
 

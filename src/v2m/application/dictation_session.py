@@ -284,16 +284,15 @@ class DictationSession:
             # Weak audio is read alone: Whisper's no-speech score must judge
             # it, not the speech before it.
             return Reading(self._transcribe(pcm, speech_ratio, level, heard))
-        snr = self._snr()
-        if (whole := self._read_whole(utterance, snr)) is not None:
-            return whole
+        if (block := self._read_whole(utterance)) is not None:
+            return block
         if (revision := self._revise(utterance)) is not None:
             return revision
         # The pass the user waits for at the stop is read alone in quiet:
         # CTranslate2 steps through the forced prefix one token at a time,
         # which cost 90 ms there (266 against 173 ms), for 2 words of 1,280
         # in the accuracy benchmark. In noise it is worth it (options).
-        if self.options.fast_stop and (not self._closed or snr < self.options.noisy_below_db):
+        if self.options.fast_stop and (not self._closed or self._snr() < self.options.noisy_below_db):
             reach = utterance.start - self.options.context_ms // FRAME_MS
             first = len(heard)
             while first > 0 and heard[first - 1][1] and heard[first - 1][0].start >= reach:
@@ -378,7 +377,7 @@ class DictationSession:
             self._snr_db = snr
         return snr
 
-    def _read_whole(self, utterance: Utterance, snr: float) -> Reading | None:
+    def _read_whole(self, utterance: Utterance) -> Reading | None:
         """In loud noise (options.whole_below_db), the utterance read
         together with what was heard before it that Whisper's 30 s window
         holds, on that window, as a whole-recording pass reads them (module
@@ -386,7 +385,7 @@ class DictationSession:
         the reading is not to be trusted (it looped, or lost most of the
         words heard before); the usual pass reads it then."""
         o = self.options
-        if not (o.revise and o.fast_stop) or self._closed or snr >= o.whole_below_db:
+        if not (o.revise and o.fast_stop) or self._closed or self._snr() >= o.whole_below_db:
             return None  # after the stop the user waits: the usual pass, a third of the time
         heard = self._heard
         first = len(heard)

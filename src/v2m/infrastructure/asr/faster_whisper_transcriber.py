@@ -231,11 +231,16 @@ def _decode(model, features, languages: list[str], task: str, prompt: str, prefi
         host = features if features.device == "cpu" else features.to_device(ctranslate2.Device.cpu)
         features = ctranslate2.StorageView.from_array(np.repeat(np.asarray(host), len(starts), axis=0))
     max_new = int(seconds * 12) + 16  # speech runs at 2-4 tokens a second
-    # CTranslate2 counts the forced prefix in max_length as if decoded: without
-    # it in the budget, 16 s of context left 8 tokens for a 3.5 s sentence,
-    # and the text stopped mid-sentence, as if complete ("cold and").
+    # CTranslate2's Whisper generate() returns at most min(max_length / 2,
+    # max_length - the tokens before the prefix) tokens, the forced prefix
+    # among them (whisper.cc keeps OpenAI's half-context cap). Asked for
+    # max_new alone, 16 s of context left 8 tokens for a 3.5 s sentence and
+    # its text stopped mid-sentence, as if complete ("cold and"). So ask for
+    # what returns the prefix and max_new more, within the decoder's positions.
+    lead = len(starts[0]) - len(forced)
+    budget = min(len(forced) + max_new, model.max_length - lead)
     results = model.model.generate(
-        features, starts, beam_size=beam_size, max_length=len(starts[0]) + len(forced) + max_new,
+        features, starts, beam_size=beam_size, max_length=max(2 * budget, budget + lead),
         return_scores=True,
         return_no_speech_prob=True, suppress_blank=True,
         suppress_tokens=get_suppressed_tokens(first, [-1]))
@@ -245,7 +250,7 @@ def _decode(model, features, languages: list[str], task: str, prompt: str, prefi
         text = first.decode(ids)
         avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1)
         ratio = get_compression_ratio(text) if text.strip() else 1.0
-        if len(ids) >= max_new - 1 or ratio > MAX_COMPRESSION_RATIO or _repeats(text):
+        if len(ids) >= budget - len(forced) - 1 or ratio > MAX_COMPRESSION_RATIO or _repeats(text):  # ran out
             readings.append((None, avg_logprob))
         else:
             readings.append(([SegmentScore(text, result.no_speech_prob, avg_logprob, ratio)]
