@@ -254,6 +254,20 @@ def test_a_whole_read_holds_no_more_than_whisper_s_window():
     assert whole_reads(engine) == [(128, "w1 w2 wrong")]
 
 
+def test_a_whole_read_starts_where_the_recording_or_the_prompt_s_text_ends():
+    """As the baseline reads it, with the noise before the first word (at 5
+    dB pink noise: 554 errors in 24 dictations against 605 from the first
+    utterance's pre-roll); past Whisper's window, where the prompt's text ends."""
+    late = script((0, 50), (1000, 40), (0, 30), (2000, 40), (0, 30), (3000, 40), (0, 30), (4000, 40), (0, 30))
+    text, _, engine = dictate_in_real_time(late, whole_below_db=math.inf)
+    assert text == "w1 w2 right w2000 w3000 w4000"
+    assert [n for n, _ in whole_reads(engine)] == [168, 238, 308]  # FOUR's, with 40 frames more before
+    apart = script((0, 10), (1000, 40), (0, 850), (2000, 40), (0, 30), (3000, 40), (0, 30))
+    _, _, engine = dictate_in_real_time(apart, whole_below_db=math.inf)
+    # The third (ending at frame 1,018) goes with the second, from the first's end (frame 58).
+    assert whole_reads(engine)[-1] == (1018 - 58, "w1 w2 wrong")
+
+
 def test_in_quieter_rooms_or_with_live_typing_there_is_no_whole_read():
     for options in ({}, {"whole_below_db": math.inf, "revise": False}):
         text, _, engine = dictate_in_real_time(FOUR, **options)

@@ -43,7 +43,8 @@ Live typing turns it off, as revision.
 Whole reads: in louder noise still (options.whole_below_db; 5 dB SNR), the
 short readings lose too much: each pass reads its utterance together with
 what was heard before it that the 30 s window holds, on that window, as
-the whole-recording baseline does, and that reading is the text of all of
+the whole-recording baseline does (from the recording's start, noise
+before the first word included), and that reading is the text of all of
 them (session.text_so_far). Each utterance also takes its part of it
 (transcript.cut_readings), as the context of the passes after it; not as
 the text: at 5 dB pink noise, where half the words are wrong, the cuts went
@@ -395,8 +396,13 @@ class DictationSession:
         if first == len(heard):
             return None  # nothing before it to read it with
         cover = heard[first:]
-        span = Utterance(cover[0][0].start, utterance.end,
-                         sum(u.speech_frames for u, _ in cover) + utterance.speech_frames)
+        # From the end of what the prompt holds (the recording's start), as
+        # the baseline reads it, not from the first utterance's VAD start:
+        # at 5 dB pink noise, 554 errors in 24 dictations against 605.
+        start = heard[first - 1][0].end if first else 0
+        if not transcript.fits_window((utterance.end - start) * FRAME_MS / 1000, transcript.FULL_WINDOW_S):
+            start = cover[0][0].start
+        span = Utterance(start, utterance.end, sum(u.speech_frames for u, _ in cover) + utterance.speech_frames)
         try:
             text = self._transcribe(self._audio(span), span.speech_frames / span.frames,
                                     self._level(span.start, span.end), heard[:first], window_s=0)
