@@ -183,6 +183,16 @@ def test_a_given_language_is_told_as_sure(engine, voices):
     assert told == [("es", 1.0)]
 
 
+def read_in_spanish(text: str) -> bool:
+    """Whether the unsure sample ("Recuerda comprar leche, ...") was decoded
+    in Spanish. base int8 reads it "Recuerda comprar leche ...", or in some
+    processes "Recuerda compágriche ..." (CI, 2026-11-30: int8 results shift
+    between processes); decoded in Italian, the runner-up, it starts "e
+    quere la". So the first word tells the two apart, not "leche"."""
+    words = text.lower().split()
+    return bool(words) and words[0].strip(",.") == "recuerda" and "camino" in words
+
+
 def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(engine, voices, monkeypatch):
     audio = voices["es", 2]
     ranked = likely_languages(engine.whisper_model(), short_features(engine.whisper_model(), audio, 10))
@@ -192,7 +202,7 @@ def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(e
     segments = engine.transcribe(pcm_of(audio), DecodeRequest(beam_size=2, window_s=10, language="auto",
                                                              on_language=lambda *a: told.append(a)))
     assert [t[0] for t in told] == ["es"] and told[0][1] < LOW_CONFIDENCE, told  # read in Spanish, still unsure
-    assert "leche" in segments[0].text.lower() and "camino" in segments[0].text.lower(), segments
+    assert read_in_spanish(segments[0].text), segments
 
 
 def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, voices):
@@ -207,7 +217,7 @@ def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, voic
     for (segments, score), (segments_alone, score_alone) in zip(together, alone):
         assert [s.text for s in segments] == [s.text for s in segments_alone]
         assert score == pytest.approx(score_alone, abs=1e-3)
-    assert together[1][0] and "leche" in together[1][0][0].text.lower()  # Spanish, read as Spanish
+    assert together[1][0] and read_in_spanish(together[1][0][0].text)
 
 
 def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrides_a_sure_one(engine, voices):
@@ -225,4 +235,4 @@ def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrid
     told = []
     segments = engine.transcribe(pcm_of(voices["es", 2]), DecodeRequest(
         beam_size=2, window_s=10, language="auto", prefer="es", on_language=lambda *a: told.append(a)))
-    assert [t[0] for t in told] == ["es"] and "leche" in segments[0].text.lower(), (told, segments)
+    assert [t[0] for t in told] == ["es"] and read_in_spanish(segments[0].text), (told, segments)
