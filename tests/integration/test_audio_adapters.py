@@ -184,17 +184,13 @@ def test_a_reading_that_outruns_its_token_budget_is_flagged_not_returned_cut(tin
     tokens, it gave 15, and the cut text was returned as a whole reading.
     17 s of speech (about 60 tokens) told it is 1 s long must come back as
     degenerate (None), so the caller reads it on the full window."""
-    import ctranslate2
-    import numpy as np
-    from faster_whisper.audio import pad_or_trim
-
     from tests.support.speech import POOL, say, silence
     from v2m.infrastructure.asr.faster_whisper_transcriber import _decode, _floats
+    from v2m.infrastructure.asr.language_detect import short_features
 
     model = tiny_en.whisper_model()
     pcm = b"".join(read_pcm(say(s, tmp_path / f"c{i}.wav")) + silence(0.8) for i, s in enumerate(POOL[3:8]))
-    features = ctranslate2.StorageView.from_array(
-        np.ascontiguousarray(pad_or_trim(model.feature_extractor(_floats(pcm)), 3000)[None]))
+    features = short_features(model, _floats(pcm), 30)
     (cut, _), = _decode(model, features, ["en"], "transcribe", "", "", 1, seconds=1.0)
     (whole, _), = _decode(model, features, ["en"], "transcribe", "", "", 1, seconds=len(pcm) / 32000)
     assert cut is None
