@@ -238,9 +238,19 @@ def test_in_loud_noise_each_utterance_is_read_with_those_before_it_on_the_full_w
     assert {r.beam_size for r in engine.requests if r.window_s == 0} == {DictationOptions().beam_size}
 
 
-def test_after_the_stop_the_user_waits_so_no_whole_read():
-    text, _, engine = dictate_in_real_time(FOUR[:-29], longer="w1 w2 right w2000 w3000 w4000",
+def test_the_pass_left_at_the_stop_is_a_whole_read_with_the_full_beam():
+    """A stop right after the last word: the baseline's reading of it all,
+    not the quick pass's (the sentences before it never heard it)."""
+    text, _, engine = dictate_in_real_time(FOUR[:-29], longer="w1 w2 right w2000 w3000 w4000 whole",
                                            whole_below_db=math.inf)
+    assert text == "w1 w2 right w2000 w3000 w4000 whole"
+    assert [n for n, _ in whole_reads(engine)] == [128, 198, 261]  # the whole recording, to the stop
+    assert engine.requests[-1].beam_size == DictationOptions().beam_size
+
+
+def test_without_whole_reads_at_the_stop_its_pass_is_the_quick_one():
+    text, _, engine = dictate_in_real_time(FOUR[:-29], longer="w1 w2 right w2000 w3000 w4000 whole",
+                                           whole_below_db=math.inf, whole_at_stop=False)
     assert text == "w1 w2 right w2000 w3000 w4000"  # the fourth read alone, after the whole read
     assert len(whole_reads(engine)) == 2
     assert engine.requests[-1].window_s == DictationOptions().quick_window_s
