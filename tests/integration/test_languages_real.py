@@ -22,6 +22,7 @@ import pytest
 
 from tests.support import multilingual
 from tests.support.speech import RATE, read_pcm, say
+from tests.support.wer import wer
 from v2m.domain.hallucination import SegmentScore, keep_segment
 from v2m.domain.transcript import DecodeRequest, HeardBefore
 from v2m.infrastructure.asr.language_detect import (LOW_CONFIDENCE, RUNNER_UP, detect_language,
@@ -32,9 +33,7 @@ SPEECH = {
     "ru": ("ru", ["Сегодня хорошая погода, и мы пойдём гулять в парк.", "Сегодня хорошая погода."]),
     "zh": ("cmn-latn-pinyin", ["我们晚上一起吃饭吧。", "我明天要去北京。"]),
     "es": ("es", ["Mañana vamos a visitar a mis abuelos en el campo.",
-                  "La biblioteca abre temprano los sábados por la mañana.",
-                  # `base` is unsure: Italian 0.41-0.55, Spanish 0.24-0.32 (8 syntheses, sox dithers)
-                  "Recuerda comprar leche, pan y café de camino a casa."]),
+                  "La biblioteca abre temprano los sábados por la mañana."]),
     "en": ("en-us", ["The quick brown fox jumps over the lazy dog.",
                      "Please send the quarterly report to my manager by Friday."]),
 }
@@ -183,18 +182,39 @@ def test_a_given_language_is_told_as_sure(engine, voices):
     assert told == [("es", 1.0)]
 
 
+# `base` is mostly unsure of this one: Italian 0.41-0.55, Spanish 0.24-0.32 (8 syntheses).
+UNSURE = "Recuerda comprar leche, pan y café de camino a casa."
+
+
+@pytest.fixture(scope="module")
+def unsure(base, tmp_path_factory):
+    """A synthesis of UNSURE that `base` is unsure of, with Spanish among the
+    two likeliest. Whisper's answer on it moves with sox's dither and with
+    the CPU's int8 kernels (one CI run on an AVX2 host: Italian 0.68, and
+    Spanish under the runner-up bar), so a few speaking rates are tried;
+    one must do."""
+    d = tmp_path_factory.mktemp("unsure")
+    tried = []
+    for rate in (160, 150, 170, 140, 180):
+        audio = floats(read_pcm(say(UNSURE, d / f"unsure{rate}.wav", voice="es", words_per_min=rate)))
+        ranked = likely_languages(base, short_features(base, audio, 10))
+        if len(ranked) == 2 and "es" in dict(ranked):
+            return audio
+        tried.append((rate, ranked))
+    pytest.fail(f"no synthesis of {UNSURE!r} left base unsure between Spanish and another: {tried}")
+
+
 def read_in_spanish(text: str) -> bool:
-    """Whether the unsure sample ("Recuerda comprar leche, ...") was decoded
-    in Spanish. base int8 reads it "Recuerda comprar leche ...", or in some
-    processes "Recuerda compágriche ..." (CI, 2026-11-30: int8 results shift
-    between processes); decoded in Italian, the runner-up, it starts "e
-    quere la". So the first word tells the two apart, not "leche"."""
-    words = text.lower().split()
-    return bool(words) and words[0].strip(",.") == "recuerda" and "camino" in words
+    """Whether the unsure sample was decoded in Spanish: base int8 reads it
+    "Recuerda comprar leche ...", or with a word or two misheard
+    ("Recuerda compágriche", "Recuerna complar leche": int8 results shift
+    between processes and hosts); decoded in Italian, the runner-up, it
+    starts "e quere la" and keeps almost none of its words."""
+    return wer(UNSURE, text) <= 0.5
 
 
-def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(engine, voices, monkeypatch):
-    audio = voices["es", 2]
+def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(engine, unsure, monkeypatch):
+    audio = unsure
     ranked = likely_languages(engine.whisper_model(), short_features(engine.whisper_model(), audio, 10))
     assert len(ranked) == 2 and "es" in dict(ranked) and ranked[0][1] < LOW_CONFIDENCE and ranked[1][1] >= RUNNER_UP
     monkeypatch.setattr(engine, "_full_pass", no_full_pass)
@@ -205,26 +225,31 @@ def test_an_unsure_detection_with_a_close_runner_up_keeps_the_likelier_reading(e
     assert read_in_spanish(segments[0].text), segments
 
 
-def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, voices):
+def test_the_runner_up_is_decoded_in_one_batch_with_the_same_readings(base, unsure):
     """The unsure case decodes both languages as one batch on one encoder
     output: each reading must be exactly what decoding it alone gives."""
     from v2m.infrastructure.asr.faster_whisper_transcriber import _decode
 
-    encoded = base.model.encode(short_features(base, voices["es", 2], 10), to_cpu=False)
-    together = _decode(base, encoded, ["it", "es"], "transcribe", "", "", 2, 3.6)
-    alone = [_decode(base, encoded, [code], "transcribe", "", "", 2, 3.6)[0] for code in ("it", "es")]
+    features = short_features(base, unsure, 10)
+    codes = [code for code, _ in likely_languages(base, features)]  # Italian and Spanish, in some order
+    encoded = base.model.encode(features, to_cpu=False)
+    seconds = len(unsure) / RATE
+    together = _decode(base, encoded, codes, "transcribe", "", "", 2, seconds)
+    alone = [_decode(base, encoded, [code], "transcribe", "", "", 2, seconds)[0] for code in codes]
     assert len(together) == 2
     for (segments, score), (segments_alone, score_alone) in zip(together, alone):
         assert [s.text for s in segments] == [s.text for s in segments_alone]
         assert score == pytest.approx(score_alone, abs=1e-3)
-    assert together[1][0] and read_in_spanish(together[1][0][0].text)
+    spanish = together[codes.index("es")][0]
+    assert spanish and read_in_spanish(spanish[0].text)
 
 
-def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrides_a_sure_one(engine, voices):
+def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrides_a_sure_one(engine, voices,
+                                                                                             unsure):
     """With a prior among the two likeliest, an unsure detection reads in it
     alone (one decoding, not a batch of two); a sure one stays as it is."""
     model = engine.whisper_model()
-    torn = short_features(model, voices["es", 2], 10)  # it ~0.46 / es ~0.25 without a prior
+    torn = short_features(model, unsure, 10)  # it ~0.5 / es ~0.25 without a prior
     runner_up = next(code for code, _ in likely_languages(model, torn) if code != "es")
     assert [code for code, _ in likely_languages(model, torn, prefer="es")] == ["es"]
     assert [code for code, _ in likely_languages(model, torn, prefer=runner_up)] == [runner_up]
@@ -233,6 +258,6 @@ def test_the_users_recent_language_settles_an_unsure_detection_and_never_overrid
     assert likely_languages(model, sure, prefer="en") == likely_languages(model, sure)[:1]
     assert likely_languages(model, sure)[0][0] == "es"
     told = []
-    segments = engine.transcribe(pcm_of(voices["es", 2]), DecodeRequest(
+    segments = engine.transcribe(pcm_of(unsure), DecodeRequest(
         beam_size=2, window_s=10, language="auto", prefer="es", on_language=lambda *a: told.append(a)))
     assert [t[0] for t in told] == ["es"] and read_in_spanish(segments[0].text), (told, segments)
