@@ -13,6 +13,7 @@ from v2m.domain.audio_math import SAMPLE_RATE_HZ
 from v2m.domain.errors import ModelError
 from v2m.domain.hallucination import GateOptions, SegmentScore
 from v2m.domain.transcript import DecodeRequest, fits_window
+from v2m.infrastructure.asr.decoder_threads import split_decoder
 from v2m.infrastructure.asr.language_detect import likely_languages
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,9 @@ class WhisperOptions:
     task: str = "transcribe"      # or "translate" (to English)
     beam_size: int = 5            # for files; a dictation's passes carry their own
     cpu_threads: int = 0
+    # On the CPU, the decoder on a one-thread copy of a small model
+    # (decoder_threads.py); False: one model on cpu_threads (benchmarks).
+    split_decoder: bool = True
 
 
 # Output this repetitive is a decoder loop, not speech (Whisper's own bar).
@@ -87,11 +91,19 @@ class FasterWhisperTranscriber:
         compute = auto_compute if options.compute_type == "auto" else options.compute_type
         started = time.monotonic()
         try:
-            self._model = WhisperModel(str(self.path), device=device, compute_type=compute,
-                                       cpu_threads=options.cpu_threads)
+            model = WhisperModel(str(self.path), device=device, compute_type=compute,
+                                 cpu_threads=options.cpu_threads)
         except Exception as exc:
             self._load_error = f"cannot load model {self._name} from {self.path}: {exc}"
             raise ModelError(self._load_error, "run `v2m models pull` again, or pick another model") from exc
+        else:
+            try:
+                split = options.split_decoder and split_decoder(model, self.path, device, compute,
+                                                                options.cpu_threads)
+            except Exception as exc:  # the model as loaded still reads, only slower
+                log.warning("the decoder's one-thread copy failed to load: %s", exc)
+                split = False
+            self._model = model
         finally:
             self._loaded.set()
         self.device = f"{device}/{compute}"
@@ -99,8 +111,8 @@ class FasterWhisperTranscriber:
         # One dummy pass: CTranslate2 allocates its buffers and the OS pages in
         # the weights now, not during the user's first dictation.
         self._warm_up()
-        log.info("loaded %s on %s in %.2fs, warmed up in %.2fs", self._name, self.device,
-                 loaded - started, time.monotonic() - loaded)
+        log.info("loaded %s on %s%s in %.2fs, warmed up in %.2fs", self._name, self.device,
+                 " (decoder on one thread)" if split else "", loaded - started, time.monotonic() - loaded)
 
     def _warm_up(self) -> None:
         import numpy as np
@@ -194,9 +206,11 @@ def quick_pass(model, audio, prompt: str, options: WhisperOptions, beam_size: in
     mel = model.feature_extractor(audio)
     frames = window_s * 100  # mel frames of 10 ms
     features = ctranslate2.StorageView.from_array(np.ascontiguousarray(pad_or_trim(mel, frames)[None]))
+    # Encoded here, not in generate(): the decoder may be a one-thread copy
+    # of the model (decoder_threads.py), which takes the output as it is.
+    features = model.model.encode(features, to_cpu=False)
     candidates = [(language, 1.0)]
     if language == "auto":
-        features = model.model.encode(features, to_cpu=False)  # generate() takes it as it is
         candidates = likely_languages(model, features, prefer)[:2 if runner_up else 1]
     seconds = len(audio) / SAMPLE_RATE_HZ if new_s is None else new_s
     languages = [code for code, _ in candidates]
