@@ -214,3 +214,17 @@ def test_wav_file_source_delivers_the_file_in_frames(speech_dir):
     source.stop()
     pcm = read_pcm(speech_dir / "s1.wav")
     assert b"".join(frames) == pcm[: len(pcm) - len(pcm) % FRAME_BYTES]
+
+
+def test_a_full_window_pass_with_timestamps_reads_the_same_words(tiny_en, speech_dir):
+    """Whole reads decode Whisper's timestamp tokens: the text comes back in
+    segments at them, free of the tokens, with the words of a plain pass."""
+    pcm = read_pcm(speech_dir / "dictation.wav")
+    reference = " ".join(SENTENCES)
+    timed = tiny_en.transcribe(pcm, DecodeRequest("", 5, 0, timestamps=True))
+    plain = tiny_en.transcribe(pcm, DecodeRequest("", 5, 0))
+    text = " ".join(s.text for s in timed)
+    assert len(plain) == 1 and len(timed) >= 2  # one segment a sentence, here 3
+    assert "<|" not in text and all(s.no_speech_prob < 0.5 for s in timed)
+    assert wer(reference, text) <= SENTENCE_WER_BOUND, text
+    assert abs(wer(reference, text) - wer(reference, " ".join(s.text for s in plain))) <= 0.1

@@ -246,6 +246,8 @@ def test_the_pass_left_at_the_stop_is_a_whole_read_with_the_full_beam():
     assert text == "w1 w2 right w2000 w3000 w4000 whole"
     assert [n for n, _ in whole_reads(engine)] == [128, 198, 261]  # the whole recording, to the stop
     assert engine.requests[-1].beam_size == DictationOptions().beam_size
+    # Whole reads decode timestamps, as the baseline does; the other passes do not.
+    assert [r.timestamps for r in engine.requests] == [r.window_s == 0 for r in engine.requests]
 
 
 def test_without_whole_reads_at_the_stop_its_pass_is_the_quick_one():

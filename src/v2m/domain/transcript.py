@@ -173,6 +173,10 @@ class DecodeRequest:
     # the detection is unsure and this is one of its two likeliest, the pass
     # is read in it alone (see language_detect.likely_languages).
     prefer: str = ""
+    # Decode Whisper's timestamp tokens too, as a whole-recording pass does
+    # (the model learned mostly with them). Full-window passes only; the
+    # text is the same kind, cut into segments at the timestamps.
+    timestamps: bool = False
 
 
 # Timed transcripts of files (subtitles renders them).

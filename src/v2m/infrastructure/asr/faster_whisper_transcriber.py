@@ -149,15 +149,15 @@ class FasterWhisperTranscriber:
             # Degenerate output: the full 30 s window, in the language the
             # quick pass found (detected once, and already told).
             options, heard = dataclasses.replace(options, language=told[0]), _ignore
-        return self._full_pass(audio, request.prompt, options, request.beam_size, heard)
+        return self._full_pass(audio, request.prompt, options, request.beam_size, heard, request.timestamps)
 
     def _full_pass(self, audio, prompt: str, options: WhisperOptions, beam_size: int,
-                   heard: Callable[[str, float], None] = _ignore) -> list[SegmentScore]:
+                   heard: Callable[[str, float], None] = _ignore, timestamps: bool = False) -> list[SegmentScore]:
         language = None if options.language == "auto" else options.language
         segments, info = self._model.transcribe(
             audio, language=language, task=options.task, beam_size=beam_size,
             initial_prompt=prompt or None, condition_on_previous_text=False,
-            without_timestamps=True, vad_filter=False)
+            without_timestamps=not timestamps, vad_filter=False)
         heard(info.language, 1.0 if language else float(info.language_probability))
         return [SegmentScore(s.text, s.no_speech_prob, s.avg_logprob, s.compression_ratio)
                 for s in segments]
